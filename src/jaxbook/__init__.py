@@ -1,0 +1,28 @@
+"""jaxbook: the helpers shared by the chapters of *Machine-learning foundations with JAX*.
+
+Every chapter starts with ``import jaxbook`` and ``jaxbook.setup()``. The modules are small and
+pure (explicit keys, no printing, no global state beyond what ``setup`` asks for):
+
+- :mod:`jaxbook.notebook`: notebook defaults (print precision, figure style) and versions.
+- :mod:`jaxbook.data`: synthetic data sets, each drawn from an explicit ``jax.random`` key.
+- :mod:`jaxbook.least_squares`: the design matrix, least squares, simple regression (Chapter 1).
+- :mod:`jaxbook.plotting`: figures with one consistent look.
+- :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
+- :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
+"""
+
+from jaxbook import checks, data, least_squares, notebook, plotting, validation
+from jaxbook.notebook import setup, versions
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "checks",
+    "data",
+    "least_squares",
+    "notebook",
+    "plotting",
+    "setup",
+    "validation",
+    "versions",
+]
