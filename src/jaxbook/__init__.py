@@ -6,12 +6,14 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.notebook`: notebook defaults (print precision, figure style) and versions.
 - :mod:`jaxbook.data`: synthetic data sets, each drawn from an explicit ``jax.random`` key.
 - :mod:`jaxbook.least_squares`: the design matrix, least squares, simple regression (Chapter 1).
+- :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
+- :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
 - :mod:`jaxbook.plotting`: figures with one consistent look.
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 """
 
-from jaxbook import checks, data, least_squares, notebook, plotting, validation
+from jaxbook import checks, data, least_squares, losses, notebook, plotting, train, validation
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -20,9 +22,11 @@ __all__ = [
     "checks",
     "data",
     "least_squares",
+    "losses",
     "notebook",
     "plotting",
     "setup",
+    "train",
     "validation",
     "versions",
 ]
