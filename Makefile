@@ -38,7 +38,7 @@ build: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules -q
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --sanitize-with tests/nbval_sanitize.cfg -q --durations=0

@@ -153,7 +153,7 @@ def polynomial_design(x: Array, degree: int) -> Array:
     """
     validation.as_float_array("x", x, ndim=1)
     degree = validation.positive_int("degree", degree)
-    return jnp.asarray(x)[:, None] ** jnp.arange(degree + 1)
+    return jnp.asarray(x)[:, None] ** jnp.arange(degree + 1)[None, :]
 
 
 def condition_number(A: Array) -> float:

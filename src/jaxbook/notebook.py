@@ -49,7 +49,7 @@ def setup(precision: int = PRECISION) -> None:
 
     Example:
       >>> import jaxbook
-      >>> jaxbook.setup()
+      >>> jaxbook.setup()  # doctest: +SKIP
     """
     np.set_printoptions(precision=precision, suppress=True, floatmode="fixed", linewidth=100)
     pd.set_option("display.precision", precision)

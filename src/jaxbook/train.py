@@ -140,8 +140,8 @@ def history_frame(history: dict[str, Array]) -> pd.DataFrame:
       (3, 1)
     """
     columns = {}
-    for name, values in history.items():
-        values = np.asarray(values)
+    for name in sorted(history, key=lambda name: name != "loss"):  # the loss first
+        values = np.asarray(history[name])
         if name == "params" or values.ndim != 1:
             continue
         columns[name] = pd.Series(values, index=pd.RangeIndex(len(values), name="step"))

@@ -21,14 +21,14 @@ def check_design_matrix(X: Any, x: Any) -> Feedback:
     Example:
       >>> import jax.numpy as jnp
       >>> check_design_matrix(jnp.array([[1.0, 5.0], [1.0, 6.0]]), jnp.array([5.0, 6.0]))
-      Correct: X matches the reference [[1., 5.],
-       [1., 6.]]
+      Correct: X = [[1., 5.],
+       [1., 6.]] agrees with the reference
     """
     expected = np.asarray(least_squares.design_matrix(x), dtype=np.float64)
     got = _as_array(X)
     if got is not None and got.shape == expected.shape and np.allclose(got[:, ::-1], expected):
         return Feedback(False, "X has its columns swapped: the column of ones comes first, then x")
-    if got is not None and got.shape == expected.shape[::-1]:
+    if got is not None and got.shape != expected.shape and got.shape == expected.shape[::-1]:
         return Feedback(False, f"X has shape {got.shape}, expected {expected.shape}: one row per example, so transpose it")
     if got is not None and got.shape == expected.shape and np.allclose(got[:, 1], expected[:, 1]) and not np.allclose(got[:, 0], 1):
         return Feedback(False, "the first column of X should be all ones (it multiplies the intercept)")
