@@ -4,13 +4,14 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # CPU only (no accelerator probing and no warning about it) and a fixed hash seed.
 export JAX_PLATFORMS := cpu
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval doctor build notebooks lab clean lock
+.PHONY: help venv book test unit nbval doctor build browser browser-deps notebooks lab clean lock
 
 help:
 	@echo "make book       create .venv if needed, install, build the website into _build/html"
@@ -28,30 +29,50 @@ $(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	$(BIN)/python -m pip check
 	@touch $@
 
+# Site assets served locally (MathJax), from the npm registry, pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
 venv: $(STAMP)
 
 book: $(STAMP)
 	$(MAKE) build
 	@echo "The website is at file://$(CURDIR)/_build/html/index.html"
 
-build: $(STAMP)
+build: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules -q
+	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site -q
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --sanitize-with tests/nbval_sanitize.cfg -q --durations=0
+	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg -q --durations=0
 
 # Notebook hygiene, with the shared doctor that sits beside the project (as in CI).
 doctor: $(STAMP)
 	$(BIN)/python ../shared/tools/notebook_doctor.py $(NOTEBOOKS)
+
+# The built site in headless Chromium with the network cut off (tests/site).
+browser: $(STAMP) browser-deps
+	$(BIN)/python -m pytest tests/site -q -s
+
+# Chromium for the browser test: installed from Debian's packages when missing and we may.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed (sudo apt-get install chromium): the browser test will be skipped"; \
+	  fi; \
+	fi
 
 test: $(STAMP)
 	$(MAKE) unit
 	$(MAKE) nbval
 	$(MAKE) doctor
 	$(MAKE) build
+	$(MAKE) browser
 	@echo "make test: all checks passed"
 
 notebooks: $(STAMP)
@@ -69,5 +90,5 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable >> requirements-lock.txt
 
 clean:
-	rm -rf _build $(VENV) .pytest_cache src/*.egg-info
+	rm -rf _build $(VENV) node_modules assignments .pytest_cache src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
