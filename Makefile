@@ -11,13 +11,14 @@ export JAX_PLATFORMS := cpu
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval doctor build browser browser-deps notebooks lab clean lock
+.PHONY: help venv book test unit nbval doctor build browser browser-deps notebooks lab clean lock assignments
 
 help:
 	@echo "make book       create .venv if needed, install, build the website into _build/html"
 	@echo "make test       create .venv if needed, run unit tests, re-execute every notebook (nbval), build with warnings as errors"
 	@echo "make notebooks  re-execute every notebook in place in a fresh kernel (the only way to regenerate outputs)"
 	@echo "make lab        open JupyterLab on the notebooks"
+	@echo "make assignments  write student copies (no solutions) and instructor copies into assignments/"
 	@echo "make clean      remove the build, the virtual environment and caches"
 
 # The environment is rebuilt whenever the requirements or the package metadata change.
@@ -79,7 +80,7 @@ notebooks: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
 	  echo "executing $$nb"; \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
 	done
 
 lab: $(STAMP)
@@ -92,3 +93,8 @@ lock: $(STAMP)
 clean:
 	rm -rf _build $(VENV) node_modules assignments .pytest_cache src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Student copies (solutions removed, checks kept) and instructor copies of every chapter.
+assignments: $(STAMP)
+	$(BIN)/python -m jaxbook.assignments $(NOTEBOOKS) --out assignments
+	@echo "Student notebooks in assignments/student, instructor notebooks in assignments/instructor"
