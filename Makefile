@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
+# The book must stay quick to re-run: seconds for one notebook, and for all of them, under nbval.
+NOTEBOOK_BUDGET ?= 30
+BOOK_BUDGET ?= 150
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # CPU only (no accelerator probing and no warning about it) and a fixed hash seed.
 export JAX_PLATFORMS := cpu
@@ -47,7 +50,8 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site -q
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg -q --durations=0
+	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg -q \
+	  --notebook-budget $(NOTEBOOK_BUDGET) --book-budget $(BOOK_BUDGET)
 
 # Notebook hygiene, with the shared doctor that sits beside the project (as in CI).
 doctor: $(STAMP)
