@@ -115,6 +115,12 @@ def test_every_page_renders_offline_with_typeset_maths(server, browser_page):
         assert title, f"{path}: no title"
         if path.startswith("notebooks/"):
             assert maths > 0, f"{path}: no typeset maths on a chapter page"
+            links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+            stem = Path(path).stem
+            for service in ("colab.research.google.com", "mybinder.org"):
+                assert any(service in h and f"{stem}.ipynb" in h for h in links), f"{path}: no {service} launch button"
+            assert any(h.endswith(f"{stem}.ipynb") and "://" not in h for h in links), f"{path}: no notebook download"
+            assert "This page was executed with" in page.content() and "jax 0." in page.content(), f"{path}: no versions"
     print("\npage, typeset expressions, maths errors, broken images")
     for row in summary:
         print(*row, sep=", ")
