@@ -9,6 +9,7 @@ cross-entropy of ``jaxbook.losses``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -57,7 +58,12 @@ def hyperplane_data(key: Array, weights: Array, n: int = 10_000) -> tuple[Array,
     """
     n = validation.positive_int("n", n)
     validation.as_float_array("weights", weights, ndim=1)
-    weights = jnp.asarray(weights)
+    return _hyperplane_data(key, jnp.asarray(weights, dtype=jnp.float32), n)
+
+
+@partial(jax.jit, static_argnums=2)
+def _hyperplane_data(key: Array, weights: Array, n: int) -> tuple[Array, Array]:
+    # one compiled program instead of a dozen eagerly dispatched (and separately compiled) ops
     key_x, key_noise = jax.random.split(key)
     X = jax.random.normal(key_x, (n, weights.shape[0]))
     noise = jax.random.logistic(key_noise, (n,))
@@ -81,6 +87,11 @@ def radial_data(key: Array, n: int, dim: int = 2) -> tuple[Array, Array]:
     """
     n = validation.positive_int("n", n)
     dim = validation.positive_int("dim", dim)
+    return _radial_data(key, n, dim)
+
+
+@partial(jax.jit, static_argnums=(1, 2))
+def _radial_data(key: Array, n: int, dim: int) -> tuple[Array, Array]:
     X = jax.random.normal(key, (n, dim))
     y = (jnp.sqrt(jnp.mean(X**2, axis=1)) < 1.0).astype(jnp.float32)
     return X, y
@@ -158,7 +169,7 @@ def plot_decision_boundary(
     y: Array,
     *,
     ax: Axes | None = None,
-    resolution: int = 200,
+    resolution: int = 150,
     margin: float = 0.5,
 ) -> Axes:
     """Shade the predicted probability of class 1 over a 2-D plane, draw the 0.5 contour and the data.

@@ -97,7 +97,7 @@ def ols_summary(X: Any, y: Any, *, names: Sequence[str] | None = None) -> pd.Dat
     Example:
       >>> X = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
       >>> ols_summary(X, [1.0, 3.1, 4.9, 7.0])["coef"].round(2).tolist()
-      [1.02, 1.98]
+      [1.03, 1.98]
     """
     X_np, y_np, names = _check_design(X, y, names)
     n, p = X_np.shape
@@ -217,7 +217,7 @@ def logit_summary(X: Any, y: Any, *, names: Sequence[str] | None = None, tol: fl
     Example:
       >>> X = np.column_stack([np.ones(6), [-2.0, -1.0, 0.5, -0.5, 1.0, 2.0]])
       >>> logit_summary(X, [0, 0, 0, 1, 1, 1])["coef"].round(3).tolist()
-      [0.0, 1.262]
+      [0.0, 1.351]
     """
     X_np, y_np, names = _check_design(X, y, names)
     labels = np.unique(y_np)

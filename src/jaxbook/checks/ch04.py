@@ -49,7 +49,7 @@ def check_mse_gradient(mse_gradient: Callable[[Any, Any, Any], Any]) -> Feedback
     problems = _random_problems([(5, 2), (8, 3), (20, 4)], seed=41)
     for i, (b, X, y) in enumerate(problems, start=1):
         got, error = _call(mse_gradient, "mse_gradient", i, b, X, y)
-        if error:
+        if error is not None:
             return error
         n = X.shape[0]
         result = compare_arrays(
@@ -82,7 +82,7 @@ def check_sgd_step(sgd_step: Callable[[Any, Any, Any, float], Any]) -> Feedback:
     lr = 0.1
     for i, (b, X, y) in enumerate(problems, start=1):
         got, error = _call(sgd_step, "sgd_step", i, b, X, y, lr)
-        if error:
+        if error is not None:
             return error
         got_array = _as_array(got)
         if got_array is None or got_array.shape != b.shape:

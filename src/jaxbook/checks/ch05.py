@@ -118,11 +118,11 @@ def check_radial_classifier(predict_inside: Callable[[Any], Any], *, dim: int = 
     majority = max(base_rate, 1 - base_rate)
     if accuracy >= threshold:
         return Feedback(True, f"accuracy {accuracy:.3f} on 2000 fresh points")
+    if accuracy <= 1 - threshold:
+        return Feedback(False, f"accuracy {accuracy:.3f}: the classes look swapped, return P(inside), not P(outside)")
     if accuracy <= majority + 0.03:
         return Feedback(False, f"accuracy {accuracy:.3f}, about what always answering the majority class scores "
                         f"({majority:.3f}): a linear function of x cannot separate a ball; give the model the squared features")
-    if accuracy < 1 - majority + 0.03:
-        return Feedback(False, f"accuracy {accuracy:.3f}: the classes look swapped, return P(inside), not P(outside)")
     return Feedback(False, f"accuracy {accuracy:.3f} is below {threshold}: train longer or check the features")
 
 
