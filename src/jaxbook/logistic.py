@@ -127,11 +127,13 @@ def logits(params: Params, X: Array) -> Array:
     return X @ params["w"] + params["b"]
 
 
+@jax.jit
 def predict_proba(params: Params, X: Array) -> Array:
     """Probabilities of class 1, ``sigmoid(X @ w + b)``, shape ``(n,)``. Chapter 5."""
     return jax.nn.sigmoid(logits(params, X))
 
 
+@jax.jit
 def loss(params: Params, X: Array, y: Array) -> Array:
     """Mean binary cross-entropy of the model on ``(X, y)``, computed stably from logits. Chapter 5.
 
@@ -142,6 +144,7 @@ def loss(params: Params, X: Array, y: Array) -> Array:
     return losses.binary_cross_entropy(logits(params, X), y)
 
 
+@jax.jit
 def metrics(params: Params, X: Array, y: Array) -> dict[str, Array]:
     """Accuracy, false positives and false negatives of the rule "class 1 when the logit > 0".
 
