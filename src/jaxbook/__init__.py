@@ -9,11 +9,16 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
 - :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
 - :mod:`jaxbook.plotting`: figures with one consistent look.
+- :mod:`jaxbook.regression`: Chapter 4's data set and the mean-squared-error loss of a linear model.
+- :mod:`jaxbook.descent`: stopping at a tolerance (``lax.while_loop``) and mini-batch SGD (Chapter 4).
+- :mod:`jaxbook.stats`: coefficient tables with standard errors, like statsmodels (Chapters 4 and 5).
+- :mod:`jaxbook.logistic`: logistic regression's data sets, model, metrics and plots (Chapter 5).
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 """
 
 from jaxbook import checks, data, least_squares, losses, notebook, plotting, train, validation
+from jaxbook import descent, logistic, regression, stats
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -21,11 +26,15 @@ __version__ = "0.1.0"
 __all__ = [
     "checks",
     "data",
+    "descent",
     "least_squares",
+    "logistic",
     "losses",
     "notebook",
     "plotting",
+    "regression",
     "setup",
+    "stats",
     "train",
     "validation",
     "versions",
