@@ -9,11 +9,14 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
 - :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
 - :mod:`jaxbook.plotting`: figures with one consistent look.
+- :mod:`jaxbook.surfaces`: functions of two parameters as surfaces, contours and descent paths (Chapter 2).
+- :mod:`jaxbook.scaling`: standardising data and mapping coefficients back (Chapter 2).
+- :mod:`jaxbook.taylor`: Taylor coefficients and polynomials by nesting ``jax.grad`` (Chapter 3).
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 """
 
-from jaxbook import checks, data, least_squares, losses, notebook, plotting, train, validation
+from jaxbook import checks, data, least_squares, losses, notebook, plotting, scaling, surfaces, taylor, train, validation
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -25,7 +28,10 @@ __all__ = [
     "losses",
     "notebook",
     "plotting",
+    "scaling",
     "setup",
+    "surfaces",
+    "taylor",
     "train",
     "validation",
     "versions",
