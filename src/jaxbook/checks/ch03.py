@@ -17,12 +17,12 @@ from jaxbook import taylor
 from jaxbook.checks._core import Feedback, _as_array, compare_arrays
 
 
-def _terms_cases() -> list[tuple[Callable[[Any], Any], float, float, int]]:
-    return [
-        (lambda x: x**0.5, 49.0, 43.0, 5),
-        (jnp.exp, 0.0, 0.5, 6),
-        (jnp.cos, 1.0, 1.4, 4),
-    ]
+def _sqrt(x):
+    return x**0.5
+
+
+# module-level functions, so that jaxbook.taylor's compiled derivatives are reused between calls
+_TERMS_CASES = ((_sqrt, 49.0, 43.0, 5), (jnp.exp, 0.0, 0.5, 4), (jnp.cos, 1.0, 1.4, 3))
 
 
 def check_taylor_terms(taylor_terms: Callable[[Any, float, float, int], Any]) -> Feedback:
@@ -35,7 +35,7 @@ def check_taylor_terms(taylor_terms: Callable[[Any, float, float, int], Any]) ->
     """
     if not callable(taylor_terms):
         return Feedback(False, f"taylor_terms should be a function; got {type(taylor_terms).__name__}")
-    for i, (f, a, x, order) in enumerate(_terms_cases(), start=1):
+    for i, (f, a, x, order) in enumerate(_TERMS_CASES, start=1):
         try:
             got = taylor_terms(f, a, x, order)
         except Exception as exc:  # report the student's error instead of raising it
@@ -102,12 +102,23 @@ def check_order_needed(order: Any) -> Feedback:
     return Feedback(False, f"at order {value} the error is {error:.1e}, above 1e-3")
 
 
-def _newton_cases() -> list[tuple[Callable[[Any], Any], np.ndarray]]:
-    return [
-        (lambda t: t[0] ** 2 + 10.0 * t[1] ** 2 + t[0] * t[1] - t[0], np.array([2.0, 1.0], np.float32)),
-        (lambda t: jnp.sum(jnp.cosh(t)) + 0.5 * t[0] * t[1], np.array([0.5, -0.3], np.float32)),
-        (lambda t: jnp.sum(t**4) + jnp.sum(t**2) + t[0] * t[2], np.array([1.0, -0.5, 0.25], np.float32)),
-    ]
+def _quadratic(t):
+    return t[0] ** 2 + 10.0 * t[1] ** 2 + t[0] * t[1] - t[0]
+
+
+def _cosh_bowl(t):
+    return jnp.sum(jnp.cosh(t)) + 0.5 * t[0] * t[1]
+
+
+def _quartic(t):
+    return jnp.sum(t**4) + jnp.sum(t**2) + t[0] * t[2]
+
+
+_NEWTON_CASES = (
+    (_quadratic, np.array([2.0, 1.0], np.float32)),
+    (_cosh_bowl, np.array([0.5, -0.3], np.float32)),
+    (_quartic, np.array([1.0, -0.5, 0.25], np.float32)),
+)
 
 
 def check_newton_step(newton_step: Callable[[Any, Any], Any]) -> Feedback:
@@ -120,16 +131,20 @@ def check_newton_step(newton_step: Callable[[Any, Any], Any]) -> Feedback:
     """
     if not callable(newton_step):
         return Feedback(False, f"newton_step should be a function; got {type(newton_step).__name__}")
-    for i, (f, t) in enumerate(_newton_cases(), start=1):
+    for i, (f, t) in enumerate(_NEWTON_CASES, start=1):
         t_jax = jnp.asarray(t)
         try:
-            got = _as_array(newton_step(f, t_jax))
+            try:  # compiled is much faster than op by op; fall back if the code cannot be traced
+                result = jax.jit(newton_step, static_argnums=0)(f, t_jax)
+            except Exception:  # noqa: BLE001 - any tracing problem: run it as written
+                result = newton_step(f, t_jax)
+            got = _as_array(result)
         except Exception as exc:  # report the student's error instead of raising it
             return Feedback(False, f"newton_step raised {type(exc).__name__} on test input {i}: {exc}")
         if got is None:
             return Feedback(False, "newton_step should return the new parameters as an array")
-        g = np.asarray(jax.grad(f)(t_jax), dtype=np.float64)
-        H = np.asarray(jax.hessian(f)(t_jax), dtype=np.float64)
+        g = np.asarray(jax.jit(jax.grad(f))(t_jax), dtype=np.float64)
+        H = np.asarray(jax.jit(jax.hessian(f))(t_jax), dtype=np.float64)
         expected = t - np.linalg.solve(H, g)
         if got.shape != expected.shape:
             return Feedback(False, f"newton_step should return shape {expected.shape} (the new t); got {got.shape}")
