@@ -121,3 +121,12 @@ def test_data_are_reproducible_and_have_the_documented_law():
 def test_bad_input_raises_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_non_finite_scalar_gets_a_value_error():
+    from jaxbook import validation
+
+    with pytest.raises(ValueError, match="a must be finite; got NaN"):
+        validation.as_float_array("a", float("nan"), ndim=0)
+    with pytest.raises(ValueError, match="a must be finite; got infinity"):
+        validation.as_float_array("a", float("inf"), ndim=(0, 1))

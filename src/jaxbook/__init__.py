@@ -9,6 +9,9 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
 - :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
 - :mod:`jaxbook.plotting`: figures with one consistent look.
+- :mod:`jaxbook.surfaces`: functions of two parameters as surfaces, contours and descent paths (Chapter 2).
+- :mod:`jaxbook.scaling`: standardising data and mapping coefficients back (Chapter 2).
+- :mod:`jaxbook.taylor`: Taylor coefficients and polynomials by nesting ``jax.grad`` (Chapter 3).
 - :mod:`jaxbook.regression`: Chapter 4's data set and the mean-squared-error loss of a linear model.
 - :mod:`jaxbook.descent`: stopping at a tolerance (``lax.while_loop``) and mini-batch SGD (Chapter 4).
 - :mod:`jaxbook.stats`: coefficient tables with standard errors, like statsmodels (Chapters 4 and 5).
@@ -18,7 +21,7 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 """
 
 from jaxbook import checks, data, least_squares, losses, notebook, plotting, train, validation
-from jaxbook import descent, logistic, regression, stats
+from jaxbook import descent, logistic, regression, scaling, stats, surfaces, taylor
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -33,8 +36,11 @@ __all__ = [
     "notebook",
     "plotting",
     "regression",
+    "scaling",
     "setup",
     "stats",
+    "surfaces",
+    "taylor",
     "train",
     "validation",
     "versions",

@@ -47,6 +47,8 @@ def as_float_array(name: str, value: Any, ndim: int | tuple[int, ...]) -> np.nda
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         kind = "NaN" if np.isnan(array[where]) else "infinity"
+        if array.ndim == 0:
+            raise ValueError(f"{name} must be finite; got {kind}")
         raise ValueError(
             f"{name} must be finite; got {kind} at index {where if len(where) > 1 else where[0]} "
             f"({int(bad.sum())} non-finite value(s) in all)"
