@@ -82,8 +82,8 @@ def derivatives(f: ScalarFn, a: float, order: int) -> Array:
       ValueError: if ``f`` is not callable, ``a`` is not a finite scalar, or ``order`` is out of range.
 
     Example:
-      >>> derivatives(lambda x: x ** 3, 2.0, 4)
-      Array([ 8., 12., 12.,  6.,  0.], dtype=float32)
+      >>> derivatives(lambda x: x ** 3, 2.0, 4).tolist()
+      [8.0, 12.0, 12.0, 6.0, 0.0]
     """
     _check_f(f)
     a = _check_point("a", a)
@@ -107,8 +107,8 @@ def taylor_coefficients(f: ScalarFn, a: float, order: int) -> Array:
     Shape ``(order + 1,)``; the polynomial is ``sum_n c_n (x - a)^n``. Chapter 3.
 
     Example:
-      >>> taylor_coefficients(jnp.exp, 0.0, 3)
-      Array([1.    , 1.    , 0.5   , 0.1667], dtype=float32)
+      >>> [round(v, 4) for v in taylor_coefficients(jnp.exp, 0.0, 3).tolist()]
+      [1.0, 1.0, 0.5, 0.1667]
     """
     values = derivatives(f, a, order)
     return values / factorials(order, values.dtype)
@@ -143,8 +143,8 @@ def taylor_approximations(f: ScalarFn, a: float, x: float, order: int) -> Array:
     sums of :func:`taylor_terms`, shape ``(order + 1,)``. Chapter 3.
 
     Example:
-      >>> taylor_approximations(lambda t: t ** 0.5, 49.0, 43.0, 2)
-      Array([7.    , 6.5714, 6.5583], dtype=float32)
+      >>> [round(v, 4) for v in taylor_approximations(lambda t: t ** 0.5, 49.0, 43.0, 2).tolist()]
+      [7.0, 6.5714, 6.5583]
     """
     return jnp.cumsum(taylor_terms(f, a, x, order))
 

@@ -69,7 +69,10 @@ def check_error_counts(error_counts: Callable[[Any, Any], Any]) -> Feedback:
     false_negatives)`` for the rule "class 1 when sigmoid(logit) > 0.5", i.e. logit > 0.
 
     Example:
-      >>> check_error_counts(lambda z, y: tuple(logistic.metrics({"w": jnp.ones(1), "b": jnp.zeros(())}, z[:, None], y).values()))
+      >>> def error_counts(z, y):
+      ...     m = logistic.metrics({"w": jnp.ones(1), "b": jnp.zeros(())}, z[:, None], y)
+      ...     return m["accuracy"], m["false_positives"], m["false_negatives"]
+      >>> check_error_counts(error_counts)
       Correct: error_counts agrees on 3 test inputs
     """
     if not callable(error_counts):
