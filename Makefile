@@ -98,3 +98,9 @@ clean:
 assignments: $(STAMP)
 	$(BIN)/python -m jaxbook.assignments $(NOTEBOOKS) --out assignments
 	@echo "Student notebooks in assignments/student, instructor notebooks in assignments/instructor"
+
+# The benchmark, not part of `make test`: the chapters' training loops in three styles and the
+# reference tools, against this machine's measured FLOP/s and memory bandwidth (about 2-3 minutes).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --out _build/bench.md

@@ -9,11 +9,14 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
 - :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
 - :mod:`jaxbook.plotting`: figures with one consistent look.
+- :mod:`jaxbook.speed`: timing with compilation apart, FLOP and byte counts, the machine's limits (Chapter 9).
+- :mod:`jaxbook.parallel`: meshes, sharded batches and data-parallel training (Chapter 9); it loads
+  Flax, so it is imported only when asked for: ``from jaxbook import parallel``.
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 """
 
-from jaxbook import checks, data, least_squares, losses, notebook, plotting, train, validation
+from jaxbook import checks, data, least_squares, losses, notebook, plotting, speed, train, validation
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -24,8 +27,10 @@ __all__ = [
     "least_squares",
     "losses",
     "notebook",
+    "parallel",
     "plotting",
     "setup",
+    "speed",
     "train",
     "validation",
     "versions",
