@@ -16,6 +16,7 @@ NNX module in the spirit of Chapter 8, so that this chapter runs on its own.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -68,10 +69,15 @@ def hill_data(key: Array, *, n_train: int = 10_000, n_val: int = 1_000) -> HillD
     """
     n_train = validation.positive_int("n_train", n_train)
     n_val = validation.positive_int("n_val", n_val)
+    return HillData(*_hill_data(key, n_train, n_val))
+
+
+@partial(jax.jit, static_argnums=(1, 2))
+def _hill_data(key: Array, n_train: int, n_val: int) -> tuple[Array, Array, Array, Array]:
     key_train, key_val = jax.random.split(key)
     X_train = jax.random.uniform(key_train, (n_train, 2))
     X_val = jax.random.uniform(key_val, (n_val, 2))
-    return HillData(X_train, hill_labels(X_train), X_val, hill_labels(X_val))
+    return X_train, hill_labels(X_train), X_val, hill_labels(X_val)
 
 
 class HillClassifier(nnx.Module):
