@@ -151,7 +151,7 @@ def network_init(key, width=2, init_scale=1.0):
 
 
 def network_loss(params, X, y):
-    h = jax.nn.sigmoid(X @ params["W1"] + params["b1"])
+    h = jax.nn.sigmoid(X @ params["W1"] + params["b1"][None, :])  # explicit broadcast over the rows
     return losses.binary_cross_entropy(h @ params["w2"] + params["b2"], y)
 
 
