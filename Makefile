@@ -22,6 +22,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place in a fresh kernel (the only way to regenerate outputs)"
 	@echo "make lab        open JupyterLab on the notebooks"
 	@echo "make assignments  write student copies (no solutions) and instructor copies into assignments/"
+	@echo "make bench      time the chapters' training loops against this machine's limits (not part of make test)"
 	@echo "make clean      remove the build, the virtual environment and caches"
 
 # The environment is rebuilt whenever the requirements or the package metadata change.
@@ -106,3 +107,9 @@ clean:
 assignments: $(STAMP)
 	$(BIN)/python -m jaxbook.assignments $(NOTEBOOKS) --out assignments
 	@echo "Student notebooks in assignments/student, instructor notebooks in assignments/instructor"
+
+# The benchmark, not part of `make test`: the chapters' training loops in three styles and the
+# reference tools, against this machine's measured FLOP/s and memory bandwidth (about 2-3 minutes).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --out _build/bench.md

@@ -16,11 +16,14 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.descent`: stopping at a tolerance (``lax.while_loop``) and mini-batch SGD (Chapter 4).
 - :mod:`jaxbook.stats`: coefficient tables with standard errors, like statsmodels (Chapters 4 and 5).
 - :mod:`jaxbook.logistic`: logistic regression's data sets, model, metrics and plots (Chapter 5).
+- :mod:`jaxbook.speed`: timing with compilation apart, FLOP and byte counts, the machine's limits (Chapter 9).
+- :mod:`jaxbook.parallel`: meshes, sharded batches and data-parallel training (Chapter 9); it loads
+  Flax, so it is imported only when asked for: ``from jaxbook import parallel``.
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 """
 
-from jaxbook import checks, data, least_squares, losses, notebook, plotting, train, validation
+from jaxbook import checks, data, least_squares, losses, notebook, plotting, speed, train, validation
 from jaxbook import descent, logistic, regression, scaling, stats, surfaces, taylor
 from jaxbook.notebook import setup, versions
 
@@ -34,10 +37,12 @@ __all__ = [
     "logistic",
     "losses",
     "notebook",
+    "parallel",
     "plotting",
     "regression",
     "scaling",
     "setup",
+    "speed",
     "stats",
     "surfaces",
     "taylor",

@@ -1,0 +1,231 @@
+"""The training problems of Chapters 1 to 8, as the benchmark runs them.
+
+Each :class:`Problem` holds a pure step ``state = step(state, *data)``, its initial state, the
+data and the number of steps the chapter runs, plus the reference tools that solve the same
+problem. The data sets are drawn exactly as the chapters draw them; where a chapter's helper is
+not in this branch, a minimal equivalent with the same name and signature is written here
+(``plane_data`` of ``jaxbook.regression``, ``hyperplane_weights``/``hyperplane_data`` of
+``jaxbook.logistic``, the network of ``jaxbook.nn``), so that ``make bench`` runs on its own.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import statsmodels.api as sm
+from flax import nnx
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from jaxbook import data, least_squares, losses, parallel
+
+
+@dataclass
+class Problem:
+    chapter: int
+    name: str
+    step: Callable[..., Any] | None  # state = step(state, *data); None: no training loop
+    state: Any
+    data: tuple
+    num_steps: int
+    unjitted_step: Callable[..., Any] | None = None  # if the un-jitted style needs another function
+    jitted_step: Callable[..., Any] | None = None  # if the jitted style needs another function
+    references: dict[str, Any] = field(default_factory=dict)  # name: fit() or (fit, steps it runs)
+    closed_form: dict[str, Callable[..., Any]] = field(default_factory=dict)  # JAX closed forms
+    fresh_objects: Callable[[], Any] | None = None  # live NNX objects for the eager and nnx.jit styles
+
+
+def _float64(*arrays):
+    return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+
+
+def gd_step(loss_fn: Callable[..., Any], lr: float) -> Callable[..., Any]:
+    """``params - lr * grad(loss_fn)(params, *data)`` as a step function (Chapters 2 to 6)."""
+    grad = jax.grad(loss_fn)
+
+    def step(params, *data):
+        return jax.tree.map(lambda p, g: p - lr * g, params, grad(params, *data))
+
+    return step
+
+
+# --- Chapter 1: closed form -------------------------------------------------------------------
+def chapter1() -> Problem:
+    x, y = data.linear_data(jax.random.key(42), n=100, slope=3.0, intercept=2.0, noise_sd=1.0)
+    X = least_squares.design_matrix(x)
+    X64, y64 = _float64(X, y)
+    return Problem(
+        1, "y = 3x + 2 + noise, n = 100: closed form", None, None, (X, y), 1,
+        references={
+            "numpy lstsq (float64)": lambda: np.linalg.lstsq(X64, y64, rcond=None)[0],
+            "scikit-learn LinearRegression": lambda: LinearRegression().fit(X64[:, 1:], y64).coef_,
+            "statsmodels OLS": lambda: sm.OLS(y64, X64).fit().params,
+        },
+        closed_form={"jnp.linalg.lstsq, jitted": jax.jit(lambda X, y: jnp.linalg.lstsq(X, y)[0])},
+    )
+
+
+# --- Chapter 2: the quadratic bowl ------------------------------------------------------------
+def bowl(t):
+    return jnp.sum(t**2)
+
+
+def chapter2() -> Problem:
+    return Problem(2, "f(t) = t0^2 + t1^2, 2 parameters", gd_step(bowl, 0.1), jnp.array([2.0, 1.0]), (), 100)
+
+
+# --- Chapter 4: the plane, by gradient descent ------------------------------------------------
+def plane_data(key, n=1000, *, coefficients=(3.0, -11.0, 12.0), noise_sd=3.0):
+    """Same draws as ``jaxbook.regression.plane_data`` (Chapter 4)."""
+    key_x, key_noise = jax.random.split(key)
+    x = jax.random.normal(key_x, (n, 2))
+    b0, b1, b2 = coefficients
+    return x, b0 + b1 * x[:, 0] + b2 * x[:, 1] + noise_sd * jax.random.normal(key_noise, (n,))
+
+
+def mse_loss(b, X, y):
+    return losses.mean_squared_error(X @ b, y)
+
+
+def chapter4() -> Problem:
+    x, y = plane_data(jax.random.key(4), n=1000)
+    X = least_squares.design_matrix(x)
+    X64, y64 = _float64(X, y)
+    return Problem(
+        4, "plane, n = 1000, 3 coefficients: MSE", gd_step(mse_loss, 0.1), jnp.zeros(3), (X, y), 200,
+        references={
+            "numpy lstsq (float64)": lambda: np.linalg.lstsq(X64, y64, rcond=None)[0],
+            "scikit-learn LinearRegression": lambda: LinearRegression().fit(X64[:, 1:], y64).coef_,
+            "statsmodels OLS": lambda: sm.OLS(y64, X64).fit().params,
+        },
+    )
+
+
+# --- Chapter 5: logistic regression in 100 dimensions -----------------------------------------
+def hyperplane_weights(key, dim=100):
+    """Same draws as ``jaxbook.logistic.hyperplane_weights`` (Chapter 5)."""
+    return 1.0 + jax.random.normal(key, (dim,))
+
+
+def hyperplane_data(key, weights, n=10_000):
+    """Same draws as ``jaxbook.logistic.hyperplane_data`` (Chapter 5)."""
+    key_x, key_noise = jax.random.split(key)
+    X = jax.random.normal(key_x, (n, weights.shape[0]))
+    return X, (X @ weights + jax.random.logistic(key_noise, (n,)) > 0).astype(jnp.float32)
+
+
+def logistic_loss(params, X, y):
+    return losses.binary_cross_entropy(X @ params["w"] + params["b"], y)
+
+
+def chapter5() -> Problem:
+    X, y = hyperplane_data(jax.random.key(6), hyperplane_weights(jax.random.key(5)), n=10_000)
+    X64, y64 = _float64(X, y)
+    params = {"w": jnp.zeros(100), "b": jnp.zeros(())}
+
+    def statsmodels_logit():
+        return sm.Logit(y64, sm.add_constant(X64)).fit(disp=0).params
+
+    return Problem(
+        5, "logistic regression, n = 10000, d = 100", gd_step(logistic_loss, 10.0), params, (X, y), 1000,
+        references={
+            "scikit-learn LogisticRegression (lbfgs)": lambda: LogisticRegression(C=np.inf, max_iter=1000).fit(X64, y64).coef_,
+            "statsmodels Logit (Newton)": statsmodels_logit,
+        },
+    )
+
+
+# --- Chapters 6 and 7: the two-layer network on the hill --------------------------------------
+def network_init(key, width=2, init_scale=1.0):
+    """Parameters shaped as ``jaxbook.nn.init_params`` (Chapter 6)."""
+    z = init_scale * jax.random.normal(key, (4 * width + 1,))
+    return {"W1": z[: 2 * width].reshape(2, width), "b1": z[2 * width : 3 * width], "w2": z[3 * width : 4 * width], "b2": z[-1]}
+
+
+def network_loss(params, X, y):
+    h = jax.nn.sigmoid(X @ params["W1"] + params["b1"][None, :])  # explicit broadcast over the rows
+    return losses.binary_cross_entropy(h @ params["w2"] + params["b2"], y)
+
+
+def _mlp_reference(X64, y64, num_steps):
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # full-batch gradient descent, the same algorithm as the chapter: one step per epoch
+            return MLPClassifier(
+                hidden_layer_sizes=(2,), activation="logistic", solver="sgd", batch_size=len(y64), learning_rate_init=3.0,
+                momentum=0.0, alpha=0.0, max_iter=num_steps, tol=0.0, n_iter_no_change=num_steps + 1,
+                shuffle=False, random_state=0,
+            ).fit(X64, y64)
+
+    return fit
+
+
+def chapter6() -> Problem:
+    hill = parallel.hill_data(jax.random.key(0))
+    X64, y64 = _float64(hill.X_train, hill.y_train)
+    return Problem(
+        6, "2-2-1 network, hill data n = 10000: plain descent", gd_step(network_loss, 3.0),
+        network_init(jax.random.key(4)), (hill.X_train, hill.y_train), 2000,
+        references={"scikit-learn MLPClassifier (full-batch descent)": (_mlp_reference(X64, y64, 200), 200)},
+    )
+
+
+def chapter7() -> Problem:
+    hill = parallel.hill_data(jax.random.key(0))
+    tx = optax.adam(0.05)
+    grad = jax.grad(network_loss)
+
+    def step(state, X, y):
+        params, opt_state = state
+        updates, opt_state = tx.update(grad(params, X, y), opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+
+    params = network_init(jax.random.key(4))
+    return Problem(7, "the same network with optax.adam", step, (params, tx.init(params)), (hill.X_train, hill.y_train), 2000)
+
+
+# --- Chapter 8: the Flax NNX classifier -------------------------------------------------------
+def chapter8() -> Problem:
+    hill = parallel.hill_data(jax.random.key(0))
+    model = parallel.HillClassifier(8, rngs=nnx.Rngs(0))
+    optimizer = nnx.Optimizer(model, optax.adam(0.05), wrt=nnx.Param)
+    graphdef, state = nnx.split((model, optimizer))
+
+    def eager_step(model_and_optimizer, X, y):  # the Chapter 8 step without nnx.jit
+        model, optimizer = model_and_optimizer
+        grads = nnx.grad(parallel.loss)(model, X, y)
+        optimizer.update(model, grads)
+        return model, optimizer
+
+    def jitted_step(model_and_optimizer, X, y):  # the Chapter 8 step, nnx.jit
+        model, optimizer = model_and_optimizer
+        parallel.train_step(model, optimizer, X, y)
+        return model, optimizer
+
+    def functional_step(state, X, y):  # the same step on the split state, for lax.scan and cost analysis
+        model, optimizer = nnx.merge(graphdef, state)
+        grads = nnx.grad(parallel.loss)(model, X, y)
+        optimizer.update(model, grads)
+        return nnx.state((model, optimizer))
+
+    def fresh():
+        model = parallel.HillClassifier(8, rngs=nnx.Rngs(0))
+        return model, nnx.Optimizer(model, optax.adam(0.05), wrt=nnx.Param)
+
+    problem = Problem(
+        8, "Flax NNX classifier (2-8-2), nnx.Optimizer(adam)", functional_step, state, (hill.X_train, hill.y_train), 2000,
+        unjitted_step=eager_step, jitted_step=jitted_step, fresh_objects=fresh,
+    )
+    return problem
+
+
+ALL = (chapter1, chapter2, chapter4, chapter5, chapter6, chapter7, chapter8)

@@ -1,0 +1,44 @@
+"""A smoke test of the benchmark's pieces (``make bench`` itself takes minutes and is not run here)."""
+
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import problems  # noqa: E402
+import run  # noqa: E402
+
+
+def test_every_problem_builds_and_takes_a_finite_step():
+    for make in problems.ALL:
+        problem = make()
+        assert problem.chapter in range(1, 9) and problem.num_steps >= 1
+        if problem.step is None:
+            for fit in problem.closed_form.values():
+                assert np.all(np.isfinite(np.asarray(fit(*problem.data))))
+        else:
+            state = jax.jit(problem.step)(problem.state, *problem.data)
+            assert all(np.all(np.isfinite(np.asarray(leaf))) for leaf in jax.tree.leaves(state))
+
+
+@pytest.mark.parametrize("make", [problems.chapter2, problems.chapter4])
+def test_the_three_styles_agree(make):
+    assert run.styles_agree(make(), num_steps=3)
+
+
+def test_the_reference_tools_solve_the_same_problem():
+    problem = problems.chapter4()
+    answers = [np.ravel(fit()) for fit in problem.references.values()]
+    np.testing.assert_allclose(answers[0], answers[2], rtol=1e-8)  # numpy lstsq and statsmodels: all coefficients
+    np.testing.assert_allclose(answers[0][1:], answers[1], rtol=1e-8)  # scikit-learn: the slopes
+
+
+def test_number_formatting():
+    assert run._fmt(1234.5) == "1,234" and run._fmt(0.01234) == "0.0123" and run._fmt(None) == "-"
+    assert run._fmt(1e-5) == "< 0.001"
+    assert run._percent(0.5) == "50 %" and run._percent(0.012) == "1.2 %" and run._percent(1e-6) == "< 0.01 %"
