@@ -8,12 +8,13 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.least_squares`: the design matrix, least squares, simple regression (Chapter 1).
 - :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
 - :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
+- :mod:`jaxbook.nn`: the hill data set and a two-layer network written by hand (Chapter 6).
 - :mod:`jaxbook.plotting`: figures with one consistent look.
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 """
 
-from jaxbook import checks, data, least_squares, losses, notebook, plotting, train, validation
+from jaxbook import checks, data, least_squares, losses, nn, notebook, plotting, train, validation
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -23,6 +24,7 @@ __all__ = [
     "data",
     "least_squares",
     "losses",
+    "nn",
     "notebook",
     "plotting",
     "setup",
