@@ -9,12 +9,13 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
 - :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
 - :mod:`jaxbook.nn`: the hill data set and a two-layer network written by hand (Chapter 6).
+- :mod:`jaxbook.optim`: optax training loops, success-rate studies and L-BFGS (Chapter 7).
 - :mod:`jaxbook.plotting`: figures with one consistent look.
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 """
 
-from jaxbook import checks, data, least_squares, losses, nn, notebook, plotting, train, validation
+from jaxbook import checks, data, least_squares, losses, nn, notebook, optim, plotting, train, validation
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -26,6 +27,7 @@ __all__ = [
     "losses",
     "nn",
     "notebook",
+    "optim",
     "plotting",
     "setup",
     "train",
