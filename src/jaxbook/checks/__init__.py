@@ -6,7 +6,7 @@ starting with ``Correct`` or ``Not yet``. The notebooks run their own solutions 
 checkers, so the website's solutions are proven to pass.
 """
 
-from jaxbook.checks import ch01, ch06, ch07
+from jaxbook.checks import ch01, ch06, ch07, ch08
 from jaxbook.checks._core import Feedback, compare_arrays, compare_functions
 
-__all__ = ["Feedback", "ch01", "ch06", "ch07", "compare_arrays", "compare_functions"]
+__all__ = ["Feedback", "ch01", "ch06", "ch07", "ch08", "compare_arrays", "compare_functions"]
