@@ -168,7 +168,8 @@ def fit(
 
     Args:
       model: an NNX module; updated in place.
-      tx: an optax optimiser.
+      tx: an optax optimiser. It becomes part of the compiled program's static key, so pass the
+        same object to several calls (e.g. one per seed) to compile the loop only once.
       loss_fn: ``loss_fn(model, X, y) -> scalar``; the same function object each time.
       X, y: training inputs ``(n, d)`` and labels ``(n,)``.
       num_steps, batch_size: how many steps, of how many examples.
