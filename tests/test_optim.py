@@ -150,3 +150,14 @@ def test_check_clipped_sgd():
     assert "clipped after the SGD step" in ch07.check_clipped_sgd(optax.chain(optax.sgd(0.1), optax.clip_by_global_norm(1.0))).message
     assert "norm is" in ch07.check_clipped_sgd(optax.sgd(0.1)).message
     assert "GradientTransformation" in ch07.check_clipped_sgd(lambda g: g).message
+
+
+def test_recommended_is_chapter_7s_optimiser():
+    def chapter7(lr):  # as written out in Chapter 7
+        schedule = optax.join_schedules([optax.constant_schedule(lr), optax.cosine_decay_schedule(lr, decay_steps=1000)], boundaries=[2000])
+        return optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+
+    f = lambda t: jnp.sum(jnp.array([1.0, 10.0]) * t**2)  # noqa: E731
+    a, _ = optim.fit(f, jnp.array([3.0, -2.0]), optim.recommended, lr=0.05, num_steps=2500)
+    b, _ = optim.fit(f, jnp.array([3.0, -2.0]), chapter7, lr=0.05, num_steps=2500)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

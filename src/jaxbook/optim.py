@@ -147,6 +147,21 @@ def fit(
     return final_params, history
 
 
+def recommended(lr: Any) -> optax.GradientTransformation:
+    """Chapter 7's recommended optimiser for the hill network (3000 steps): clip the gradient to
+    global norm 1, then Adam with a learning rate that stays at ``lr`` for 2000 steps and decays to
+    zero along a cosine over the last 1000. Reused by Chapter 8.
+
+    Example:
+      >>> tx = recommended(0.05)
+      >>> state = tx.init(jnp.zeros(2))
+    """
+    schedule = optax.join_schedules(
+        [optax.constant_schedule(lr), optax.cosine_decay_schedule(lr, decay_steps=1000)], boundaries=[2000]
+    )
+    return optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+
+
 class Study(NamedTuple):
     """Results of :func:`hill_study`, each of shape ``(num_lrs, num_seeds)``."""
 
