@@ -8,6 +8,10 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.least_squares`: the design matrix, least squares, simple regression (Chapter 1).
 - :mod:`jaxbook.losses`: loss functions (mean squared error, stable binary cross-entropy).
 - :mod:`jaxbook.train`: gradient descent as one ``lax.scan``, with history and divergence checks.
+- :mod:`jaxbook.nn`: the hill data set and a two-layer network written by hand (Chapter 6).
+- :mod:`jaxbook.optim`: optax training loops, success-rate studies and L-BFGS (Chapter 7).
+- :mod:`jaxbook.flax_models`: networks as Flax NNX modules and their training loop (Chapter 8); it
+  loads Flax, so it is imported only when asked for: ``from jaxbook import flax_models``.
 - :mod:`jaxbook.plotting`: figures with one consistent look.
 - :mod:`jaxbook.surfaces`: functions of two parameters as surfaces, contours and descent paths (Chapter 2).
 - :mod:`jaxbook.scaling`: standardising data and mapping coefficients back (Chapter 2).
@@ -24,7 +28,7 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 """
 
 from jaxbook import checks, data, least_squares, losses, notebook, plotting, speed, train, validation
-from jaxbook import descent, logistic, regression, scaling, stats, surfaces, taylor
+from jaxbook import descent, logistic, nn, optim, regression, scaling, stats, surfaces, taylor
 from jaxbook.notebook import setup, versions
 
 __version__ = "0.1.0"
@@ -33,11 +37,14 @@ __all__ = [
     "checks",
     "data",
     "descent",
+    "flax_models",
     "least_squares",
     "logistic",
     "losses",
+    "nn",
     "notebook",
     "parallel",
+    "optim",
     "plotting",
     "regression",
     "scaling",

@@ -1,0 +1,176 @@
+"""Tests for jaxbook.flax_models (Chapter 8), the Chapter 8 checkers, and the consistency of the
+three versions of the hill network: by hand (Chapter 6), with optax (Chapter 7), with NNX (Chapter 8)."""
+
+import flax.linen as linen
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+from jaxbook import flax_models, nn, optim, train
+from jaxbook.checks import ch08
+
+
+@pytest.mark.parametrize("seed,width", [(0, 2), (1, 2), (2, 3)])
+def test_hand_written_optax_and_nnx_losses_agree(seed, width):
+    """The consistency test of issue 5: same parameters, same loss, in all three chapters."""
+    data = nn.hill_data(jax.random.key(10 + seed), n_train=500, n_val=10)
+    params = nn.init_params(jax.random.key(seed), width=width, init_scale=2.0)
+    hand = nn.loss(params, data.X_train, data.y_train)
+    with_optax = jnp.mean(optax.sigmoid_binary_cross_entropy(nn.logits(params, data.X_train), data.y_train))
+    module = flax_models.from_params(params)
+    with_nnx = flax_models.sigmoid_loss(module, data.X_train, data.y_train)
+    np.testing.assert_allclose(with_optax, hand, rtol=1e-6)
+    np.testing.assert_allclose(with_nnx, hand, rtol=1e-6)
+    np.testing.assert_allclose(module(data.X_train)[:, 0], nn.logits(params, data.X_train), rtol=1e-5, atol=1e-6)
+    # and the gradients agree too, parameter by parameter
+    grads_hand = jax.grad(nn.loss)(params, data.X_train, data.y_train)
+    grads_nnx = nnx.grad(flax_models.sigmoid_loss)(module, data.X_train, data.y_train)
+    np.testing.assert_allclose(grads_nnx["hidden"][0]["kernel"][...], grads_hand["W1"], rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(grads_nnx["output"]["kernel"][...][:, 0], grads_hand["w2"], rtol=1e-4, atol=1e-7)
+
+
+def test_one_sgd_step_is_the_same_in_all_three_chapters():
+    data = nn.hill_data(jax.random.key(3), n_train=300, n_val=10)
+    params = nn.init_params(jax.random.key(4))
+    by_hand, _ = train.gradient_descent(nn.loss, params, lr=0.5, num_steps=1, data=(data.X_train, data.y_train))
+    with_optax, _ = optim.fit(nn.loss, params, optax.sgd, lr=0.5, num_steps=1, data=(data.X_train, data.y_train))
+    module = flax_models.from_params(params)
+    optimizer = nnx.Optimizer(module, optax.sgd(0.5), wrt=nnx.Param)
+    grads = nnx.grad(flax_models.sigmoid_loss)(module, data.X_train, data.y_train)
+    optimizer.update(module, grads)
+    with_nnx = flax_models.to_params(module)
+    for name in nn.PARAM_NAMES:
+        np.testing.assert_allclose(with_optax[name], by_hand[name], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(with_nnx[name], by_hand[name], rtol=1e-5, atol=1e-7)
+
+
+def test_from_params_and_to_params_round_trip_and_errors():
+    params = nn.init_params(jax.random.key(0), width=3)
+    back = flax_models.to_params(flax_models.from_params(params))
+    for name in nn.PARAM_NAMES:
+        np.testing.assert_allclose(back[name], params[name], rtol=1e-7)
+    with pytest.raises(ValueError, match=r"params\['W1'\] must have shape \(2, width\); got \(3, 2\)"):
+        flax_models.from_params({**params, "W1": jnp.zeros((3, 2))})
+    with pytest.raises(ValueError, match=r"params\['w2'\] must have shape \(3,\); got \(2,\)"):
+        flax_models.from_params({**params, "w2": jnp.zeros(2)})
+    with pytest.raises(ValueError, match="hill model"):
+        flax_models.to_params(flax_models.MLP(5, [3], 1, rngs=nnx.Rngs(0)))
+
+
+def test_two_logits_are_one_logit_in_disguise():
+    model = flax_models.MLP(2, [2], 2, rngs=nnx.Rngs(5))
+    X = jax.random.uniform(jax.random.key(6), (40, 2))
+    y = nn.hill_labels(X)
+    as_one = flax_models.to_params(model)
+    np.testing.assert_allclose(jax.nn.softmax(model(X), axis=1)[:, 1], jax.nn.sigmoid(nn.logits(as_one, X)), atol=1e-6)
+    np.testing.assert_allclose(flax_models.softmax_loss(model, X, y), nn.loss(as_one, X, y), rtol=1e-5)
+    np.testing.assert_array_equal(flax_models.predict(model, X), (nn.logits(as_one, X) >= 0).astype(jnp.int32))
+
+
+def test_mlp_matches_numpy_and_linen():
+    model = flax_models.MLP(3, [4, 5], 2, activation=nnx.relu, rngs=nnx.Rngs(7))
+    X = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
+    h = X
+    for layer in model.hidden:
+        h = np.maximum(0, h @ np.asarray(layer.kernel[...]) + np.asarray(layer.bias[...]))
+    expected = h @ np.asarray(model.output.kernel[...]) + np.asarray(model.output.bias[...])
+    np.testing.assert_allclose(model(X), expected, rtol=1e-5, atol=1e-6)
+
+    class LinenNet(linen.Module):
+        @linen.compact
+        def __call__(self, x):
+            h = linen.sigmoid(linen.Dense(2)(x))  # declared first, so named Dense_0
+            return linen.Dense(1)(h)
+
+    hill = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(1))
+    variables = {"params": {"Dense_0": {"kernel": hill.hidden[0].kernel[...], "bias": hill.hidden[0].bias[...]},
+                            "Dense_1": {"kernel": hill.output.kernel[...], "bias": hill.output.bias[...]}}}
+    np.testing.assert_allclose(LinenNet().apply(variables, X[:, :2]), hill(X[:, :2]), rtol=1e-6)
+
+
+def test_fit_trains_in_place_and_matches_a_python_loop():
+    data = nn.hill_data(jax.random.key(2), n_train=200, n_val=10)
+    model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
+    twin = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
+    optimizer, losses = flax_models.fit(model, optax.adam(0.05), flax_models.sigmoid_loss, data.X_train, data.y_train,
+                                        num_steps=7, batch_size=50, key=jax.random.key(4), lr=0.05)
+    assert losses.shape == (7,) and int(optimizer.step[...]) == 7
+    order = np.asarray(jnp.argsort(jax.random.bits(jax.random.key(4), (200,))))
+    twin_optimizer = nnx.Optimizer(twin, optax.adam(0.05), wrt=nnx.Param)
+    for t in range(7):
+        idx = order[(np.arange(50) + 50 * t) % 200]
+        loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(twin, data.X_train[idx], data.y_train[idx])
+        np.testing.assert_allclose(losses[t], loss, rtol=1e-5)
+        twin_optimizer.update(twin, grads)
+    np.testing.assert_allclose(model.hidden[0].kernel[...], twin.hidden[0].kernel[...], rtol=1e-4, atol=1e-6)
+
+
+def test_fit_detects_divergence_and_bad_arguments():
+    data = nn.hill_data(jax.random.key(2), n_train=100, n_val=10)
+    model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
+    with pytest.raises(train.DivergenceError, match="try a smaller learning rate"):
+        flax_models.fit(model, optax.sgd(1e12), flax_models.sigmoid_loss, data.X_train, data.y_train,
+                        num_steps=5, batch_size=50, key=jax.random.key(0), lr=1e12)
+    with pytest.raises(ValueError, match=r"batch_size must be at most the number of examples \(100\); got 500"):
+        flax_models.fit(model, optax.sgd(0.1), flax_models.sigmoid_loss, data.X_train, data.y_train, num_steps=5, batch_size=500, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="must have the same number of rows"):
+        flax_models.fit(model, optax.sgd(0.1), flax_models.sigmoid_loss, data.X_train, data.y_train[:50], num_steps=5, batch_size=5, key=jax.random.key(0))
+
+
+def test_standardise_uses_training_statistics_only():
+    rng = np.random.default_rng(1)
+    X_train, X_val = rng.normal(3, 2, size=(50, 3)), rng.normal(10, 1, size=(7, 3))
+    X_train[:, 2] = 4.0  # a constant feature
+    a, b = flax_models.standardise(X_train, X_val)
+    np.testing.assert_allclose(a[:, :2].mean(0), 0, atol=1e-6)
+    np.testing.assert_allclose(a[:, :2].std(0), 1, atol=1e-5)
+    np.testing.assert_allclose(b[:, 0], (X_val[:, 0] - X_train[:, 0].mean()) / X_train[:, 0].std(), rtol=1e-5)
+    assert np.all(a[:, 2] == 0)
+    with pytest.raises(ValueError, match="X_val must have 3 columns like X_train; got 2"):
+        flax_models.standardise(X_train, X_val[:, :2])
+
+
+# --- the Chapter 8 checkers ---------------------------------------------------------------------
+
+
+def test_check_two_logits():
+    assert ch08.check_two_logits(lambda z: jnp.stack([jnp.zeros_like(z), z], axis=1)).ok
+    assert ch08.check_two_logits(lambda z: jnp.stack([-z / 2, z / 2], axis=1)).ok
+    assert "swapped" in ch08.check_two_logits(lambda z: jnp.stack([z, jnp.zeros_like(z)], axis=1)).message
+    assert "last axis" in ch08.check_two_logits(lambda z: jnp.stack([jnp.zeros_like(z), z])).message
+    assert "expected (7, 2)" in ch08.check_two_logits(lambda z: z).message
+
+
+def test_check_train_step():
+    def good(model, optimizer, X, y):
+        loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+        optimizer.update(model, grads)
+        return loss
+
+    def no_update(model, optimizer, X, y):
+        return flax_models.sigmoid_loss(model, X, y)
+
+    def twice(model, optimizer, X, y):
+        good(model, optimizer, X, y)
+        return good(model, optimizer, X, y)
+
+    def wrong_loss(model, optimizer, X, y):
+        loss, grads = nnx.value_and_grad(lambda m, X, y: jnp.mean((m(X)[:, 0] - y) ** 2))(model, X, y)
+        optimizer.update(model, grads)
+        return loss
+
+    assert ch08.check_train_step(good).ok
+    assert ch08.check_train_step(nnx.jit(good)).ok
+    assert "optimizer.update" in ch08.check_train_step(no_update).message
+    assert "twice" in ch08.check_train_step(twice).message
+    assert "sigmoid_loss" in ch08.check_train_step(wrong_loss).message
+
+
+def test_check_parameter_count():
+    assert ch08.check_parameter_count(19210).ok
+    assert "weights only" in ch08.check_parameter_count(64 * 256 + 2560).message
+    assert "output layer" in ch08.check_parameter_count(64 * 256 + 256).message
+    assert "integer" in ch08.check_parameter_count("many").message

@@ -1,0 +1,163 @@
+"""Tests for jaxbook.optim (Chapter 7), the Chapter 7 checkers, and the consistency of the
+hand-written network (Chapter 6) with its optax version (Chapter 7)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+import statsmodels.api as sm
+
+from jaxbook import losses, nn, optim, train
+from jaxbook.checks import ch07
+
+
+def test_fit_with_sgd_is_plain_gradient_descent():
+    f = lambda t: jnp.sum(jnp.array([1.0, 10.0]) * t**2)  # noqa: E731
+    start = jnp.array([2.0, 1.0])
+    t_optax, h_optax = optim.fit(f, start, optax.sgd, lr=0.04, num_steps=25, record_params=True)
+    t_gd, h_gd = train.gradient_descent(f, start, lr=0.04, num_steps=25, record_params=True)
+    np.testing.assert_allclose(t_optax, t_gd, rtol=1e-5)
+    np.testing.assert_allclose(h_optax["loss"], h_gd["loss"], rtol=1e-5)
+    assert h_optax["params"].shape == (26, 2)
+    # closed form: each coordinate is multiplied by (1 - 2 lr a) per step
+    np.testing.assert_allclose(t_optax, start * (1 - 2 * 0.04 * jnp.array([1.0, 10.0])) ** 25, rtol=1e-4)
+
+
+def test_fit_matches_a_python_loop_with_adam_and_minibatches():
+    data = nn.hill_data(jax.random.key(0), n_train=300, n_val=10)
+    params = nn.init_params(jax.random.key(1))
+    final, history = optim.fit(
+        nn.loss, params, optax.adam, lr=0.05, num_steps=12, data=(data.X_train, data.y_train), batch_size=100, key=jax.random.key(2)
+    )
+    order = optim.shuffled_order(jax.random.key(2), 300)
+    assert sorted(np.asarray(order).tolist()) == list(range(300))
+    tx = optax.adam(0.05)
+    state = tx.init(params)
+    p = params
+    for t in range(12):
+        idx = np.asarray(order)[(np.arange(100) + 100 * t) % 300]
+        loss, grads = jax.value_and_grad(nn.loss)(p, data.X_train[idx], data.y_train[idx])
+        np.testing.assert_allclose(history["loss"][t], loss, rtol=1e-5)
+        updates, state = tx.update(grads, state, p)
+        p = optax.apply_updates(p, updates)
+    for name in nn.PARAM_NAMES:
+        np.testing.assert_allclose(final[name], p[name], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(history["loss"][-1], nn.loss(p, data.X_train, data.y_train), rtol=1e-5)
+
+
+def test_fit_detects_divergence_and_bad_arguments():
+    f = lambda t: jnp.sum(10.0 * t**2)  # noqa: E731
+    with pytest.raises(train.DivergenceError, match="try a smaller learning rate, e.g. lr=0.02"):
+        optim.fit(f, jnp.ones(2), optax.sgd, lr=0.2, num_steps=40)
+    nan_loss = lambda t: jnp.sum(t**2) + jnp.log(-1.0)  # noqa: E731
+    with pytest.raises(train.DivergenceError, match="became nan"):
+        optim.fit(nan_loss, jnp.ones(2), optax.adam, lr=0.1, num_steps=3)
+    with pytest.raises(ValueError, match="lr must be a positive finite number; got -1"):
+        optim.fit(f, jnp.ones(2), optax.sgd, lr=-1, num_steps=3)
+    with pytest.raises(ValueError, match="key must be a jax.random.key when batch_size is given"):
+        optim.fit(nn.loss, nn.init_params(jax.random.key(0)), optax.sgd, lr=1.0, num_steps=3, data=(jnp.zeros((5, 2)), jnp.zeros(5)), batch_size=2)
+    with pytest.raises(ValueError, match=r"batch_size must be at most the number of examples \(5\); got 10"):
+        optim.fit(nn.loss, nn.init_params(jax.random.key(0)), optax.sgd, lr=1.0, num_steps=3, data=(jnp.zeros((5, 2)), jnp.zeros(5)), batch_size=10, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="must have the same number of rows"):
+        optim.fit(nn.loss, nn.init_params(jax.random.key(0)), optax.sgd, lr=1.0, num_steps=3, data=(jnp.zeros((5, 2)), jnp.zeros(4)), batch_size=2, key=jax.random.key(0))
+
+
+def test_optax_loss_equals_the_hand_written_loss():
+    """Consistency: Chapter 6's loss and Chapter 7's optax.sigmoid_binary_cross_entropy agree."""
+    data = nn.hill_data(jax.random.key(3), n_train=400, n_val=10)
+    for seed in range(3):
+        params = nn.init_params(jax.random.key(seed), init_scale=3.0)
+        optax_loss = jnp.mean(optax.sigmoid_binary_cross_entropy(nn.logits(params, data.X_train), data.y_train))
+        np.testing.assert_allclose(optax_loss, nn.loss(params, data.X_train, data.y_train), rtol=1e-6)
+
+
+def test_hill_study_matches_single_runs():
+    data = nn.hill_data(jax.random.key(0), n_train=200, n_val=50)
+    keys = jax.random.split(jax.random.key(1), 3)
+    inputs = optim.study_inputs(keys, jax.random.key(2), 200, num_steps=30, batch_size=50, init_scale=0.5)
+    study = optim.hill_study(optax.adam, [0.01, 0.1], inputs, data)
+    assert study.val_accuracy.shape == (2, 3) and not bool(study.diverged.any())
+    for i, lr in enumerate([0.01, 0.1]):
+        for j in range(3):
+            start = nn.init_params(keys[j], init_scale=0.5)
+            np.testing.assert_allclose(start["W1"], inputs.params["W1"][j], rtol=1e-6)
+            final, history = optim.fit(nn.loss, start, optax.adam, lr=lr, num_steps=30, data=(data.X_train, data.y_train), batch_size=50, key=jax.random.key(2))
+            np.testing.assert_allclose(study.train_loss[i, j], history["loss"][-1], rtol=1e-4)
+            np.testing.assert_allclose(study.val_accuracy[i, j], nn.accuracy(final, data.X_val, data.y_val), atol=0.021)
+    fewer = optim.select_seeds(inputs, 2)
+    assert fewer.params["b2"].shape == (2,) and fewer.num_steps == 30
+
+
+def test_hill_study_marks_divergence_and_rejects_bad_inputs():
+    data = nn.hill_data(jax.random.key(0), n_train=100, n_val=20)
+    inputs = optim.study_inputs(jax.random.split(jax.random.key(1), 2), jax.random.key(2), 100, num_steps=20, batch_size=20)
+    study = optim.hill_study(optax.sgd, [1e30], inputs, data)
+    assert bool(study.diverged.all())
+    with pytest.raises(ValueError, match="lrs must all be positive"):
+        optim.hill_study(optax.sgd, [0.1, -1.0], inputs, data)
+    with pytest.raises(ValueError, match="inputs were drawn for n=100 points but data has 50"):
+        optim.hill_study(optax.sgd, [0.1], inputs, nn.hill_data(jax.random.key(0), n_train=50, n_val=20))
+    with pytest.raises(ValueError, match="inputs must be a StudyInputs"):
+        optim.hill_study(optax.sgd, [0.1], (1, 2), data)
+    with pytest.raises(ValueError, match="keys must be a 1-D batch of keys"):
+        optim.study_inputs(jax.random.key(0), jax.random.key(1), 100, num_steps=2, batch_size=2)
+
+
+def test_lbfgs_reaches_the_logistic_maximum_likelihood():
+    key_X, key_y = jax.random.split(jax.random.key(5))
+    X = jax.random.normal(key_X, (500, 3))
+    b_true = jnp.array([0.3, 1.0, -1.0, 0.5])
+    y = jax.random.bernoulli(key_y, jax.nn.sigmoid(b_true[0] + X @ b_true[1:])).astype(jnp.float32)
+    loss = lambda b, X, y: losses.binary_cross_entropy(b[0] + X @ b[1:], y)  # noqa: E731
+    b, info = optim.lbfgs(loss, jnp.zeros(4), data=(X, y), tol=1e-5)
+    reference = sm.Logit(np.asarray(y, dtype=np.float64), sm.add_constant(np.asarray(X, dtype=np.float64))).fit(disp=0)
+    np.testing.assert_allclose(b, reference.params, atol=1e-3)
+    assert float(info["grad_norm"]) < 1e-5 and 1 <= int(info["num_steps"]) < 100
+    with pytest.raises(ValueError, match="tol must be a positive finite number"):
+        optim.lbfgs(loss, jnp.zeros(4), data=(X, y), tol=0.0)
+
+
+# --- the Chapter 7 checkers ---------------------------------------------------------------------
+
+
+def test_check_optax_bce():
+    assert ch07.check_optax_bce(lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y))).ok
+    assert ch07.check_optax_bce(losses.binary_cross_entropy).ok
+    assert "take the mean" in ch07.check_optax_bce(optax.sigmoid_binary_cross_entropy).message
+    assert "not the sum" in ch07.check_optax_bce(lambda z, y: jnp.sum(optax.sigmoid_binary_cross_entropy(z, y))).message
+    probs = lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(jax.nn.sigmoid(z), y))  # noqa: E731
+    assert "takes logits, not probabilities" in ch07.check_optax_bce(probs).message
+    assert "NaN or infinity" in ch07.check_optax_bce(losses.naive_binary_cross_entropy).message
+
+
+def adam_first_step(grads, lr):
+    return jax.tree.map(lambda g: -lr * g / (jnp.abs(g) + 1e-8), grads)
+
+
+def test_check_adam_first_step():
+    assert ch07.check_adam_first_step(adam_first_step).ok
+    flipped = lambda g, lr: jax.tree.map(lambda u: -u, adam_first_step(g, lr))  # noqa: E731
+    assert "ADD" in ch07.check_adam_first_step(flipped).message
+    no_correction = lambda g, lr: jax.tree.map(lambda u: -lr * 0.1 * u / (jnp.sqrt(0.001 * u**2) + 1e-8), g)  # noqa: E731
+    assert "bias correction" in ch07.check_adam_first_step(no_correction).message
+    assert "dict with the keys" in ch07.check_adam_first_step(lambda g, lr: 1.0).message
+
+
+def test_check_clipped_sgd():
+    assert ch07.check_clipped_sgd(optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))).ok
+    assert "clips each entry separately" in ch07.check_clipped_sgd(optax.chain(optax.clip(1.0), optax.sgd(0.1))).message
+    assert "clipped after the SGD step" in ch07.check_clipped_sgd(optax.chain(optax.sgd(0.1), optax.clip_by_global_norm(1.0))).message
+    assert "norm is" in ch07.check_clipped_sgd(optax.sgd(0.1)).message
+    assert "GradientTransformation" in ch07.check_clipped_sgd(lambda g: g).message
+
+
+def test_recommended_is_chapter_7s_optimiser():
+    def chapter7(lr):  # as written out in Chapter 7
+        schedule = optax.join_schedules([optax.constant_schedule(lr), optax.cosine_decay_schedule(lr, decay_steps=1000)], boundaries=[2000])
+        return optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+
+    f = lambda t: jnp.sum(jnp.array([1.0, 10.0]) * t**2)  # noqa: E731
+    a, _ = optim.fit(f, jnp.array([3.0, -2.0]), optim.recommended, lr=0.05, num_steps=2500)
+    b, _ = optim.fit(f, jnp.array([3.0, -2.0]), chapter7, lr=0.05, num_steps=2500)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
