@@ -2,10 +2,8 @@
 
 Each :class:`Problem` holds a pure step ``state = step(state, *data)``, its initial state, the
 data and the number of steps the chapter runs, plus the reference tools that solve the same
-problem. The data sets are drawn exactly as the chapters draw them; where a chapter's helper is
-not in this branch, a minimal equivalent with the same name and signature is written here
-(``plane_data`` of ``jaxbook.regression``, ``hyperplane_weights``/``hyperplane_data`` of
-``jaxbook.logistic``, the network of ``jaxbook.nn``), so that ``make bench`` runs on its own.
+problem. The data, losses and models are the chapters' own (``jaxbook.regression``,
+``jaxbook.logistic``, ``jaxbook.nn``, ``jaxbook.parallel``), drawn with the chapters' keys.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-from jaxbook import data, least_squares, losses, parallel
+from jaxbook import data, least_squares, logistic, losses, nn, parallel, regression
 
 
 @dataclass
@@ -83,24 +81,12 @@ def chapter2() -> Problem:
 
 
 # --- Chapter 4: the plane, by gradient descent ------------------------------------------------
-def plane_data(key, n=1000, *, coefficients=(3.0, -11.0, 12.0), noise_sd=3.0):
-    """Same draws as ``jaxbook.regression.plane_data`` (Chapter 4)."""
-    key_x, key_noise = jax.random.split(key)
-    x = jax.random.normal(key_x, (n, 2))
-    b0, b1, b2 = coefficients
-    return x, b0 + b1 * x[:, 0] + b2 * x[:, 1] + noise_sd * jax.random.normal(key_noise, (n,))
-
-
-def mse_loss(b, X, y):
-    return losses.mean_squared_error(X @ b, y)
-
-
 def chapter4() -> Problem:
-    x, y = plane_data(jax.random.key(4), n=1000)
+    x, y = regression.plane_data(jax.random.key(4), n=1000)
     X = least_squares.design_matrix(x)
     X64, y64 = _float64(X, y)
     return Problem(
-        4, "plane, n = 1000, 3 coefficients: MSE", gd_step(mse_loss, 0.1), jnp.zeros(3), (X, y), 200,
+        4, "plane, n = 1000, 3 coefficients: MSE", gd_step(regression.mse_loss, 0.1), jnp.zeros(3), (X, y), 200,
         references={
             "numpy lstsq (float64)": lambda: np.linalg.lstsq(X64, y64, rcond=None)[0],
             "scikit-learn LinearRegression": lambda: LinearRegression().fit(X64[:, 1:], y64).coef_,
@@ -110,24 +96,8 @@ def chapter4() -> Problem:
 
 
 # --- Chapter 5: logistic regression in 100 dimensions -----------------------------------------
-def hyperplane_weights(key, dim=100):
-    """Same draws as ``jaxbook.logistic.hyperplane_weights`` (Chapter 5)."""
-    return 1.0 + jax.random.normal(key, (dim,))
-
-
-def hyperplane_data(key, weights, n=10_000):
-    """Same draws as ``jaxbook.logistic.hyperplane_data`` (Chapter 5)."""
-    key_x, key_noise = jax.random.split(key)
-    X = jax.random.normal(key_x, (n, weights.shape[0]))
-    return X, (X @ weights + jax.random.logistic(key_noise, (n,)) > 0).astype(jnp.float32)
-
-
-def logistic_loss(params, X, y):
-    return losses.binary_cross_entropy(X @ params["w"] + params["b"], y)
-
-
 def chapter5() -> Problem:
-    X, y = hyperplane_data(jax.random.key(6), hyperplane_weights(jax.random.key(5)), n=10_000)
+    X, y = logistic.hyperplane_data(jax.random.key(6), logistic.hyperplane_weights(jax.random.key(5)), n=10_000)
     X64, y64 = _float64(X, y)
     params = {"w": jnp.zeros(100), "b": jnp.zeros(())}
 
@@ -135,7 +105,7 @@ def chapter5() -> Problem:
         return sm.Logit(y64, sm.add_constant(X64)).fit(disp=0).params
 
     return Problem(
-        5, "logistic regression, n = 10000, d = 100", gd_step(logistic_loss, 10.0), params, (X, y), 1000,
+        5, "logistic regression, n = 10000, d = 100", gd_step(logistic.loss, 10.0), params, (X, y), 1000,
         references={
             "scikit-learn LogisticRegression (lbfgs)": lambda: LogisticRegression(C=np.inf, max_iter=1000).fit(X64, y64).coef_,
             "statsmodels Logit (Newton)": statsmodels_logit,
@@ -144,17 +114,6 @@ def chapter5() -> Problem:
 
 
 # --- Chapters 6 and 7: the two-layer network on the hill --------------------------------------
-def network_init(key, width=2, init_scale=1.0):
-    """Parameters shaped as ``jaxbook.nn.init_params`` (Chapter 6)."""
-    z = init_scale * jax.random.normal(key, (4 * width + 1,))
-    return {"W1": z[: 2 * width].reshape(2, width), "b1": z[2 * width : 3 * width], "w2": z[3 * width : 4 * width], "b2": z[-1]}
-
-
-def network_loss(params, X, y):
-    h = jax.nn.sigmoid(X @ params["W1"] + params["b1"][None, :])  # explicit broadcast over the rows
-    return losses.binary_cross_entropy(h @ params["w2"] + params["b2"], y)
-
-
 def _mlp_reference(X64, y64, num_steps):
     def fit():
         with warnings.catch_warnings():
@@ -173,8 +132,8 @@ def chapter6() -> Problem:
     hill = parallel.hill_data(jax.random.key(0))
     X64, y64 = _float64(hill.X_train, hill.y_train)
     return Problem(
-        6, "2-2-1 network, hill data n = 10000: plain descent", gd_step(network_loss, 3.0),
-        network_init(jax.random.key(4)), (hill.X_train, hill.y_train), 2000,
+        6, "2-2-1 network, hill data n = 10000: plain descent", gd_step(nn.loss, 3.0),
+        nn.init_params(jax.random.key(4)), (hill.X_train, hill.y_train), 2000,
         references={"scikit-learn MLPClassifier (full-batch descent)": (_mlp_reference(X64, y64, 200), 200)},
     )
 
@@ -182,14 +141,14 @@ def chapter6() -> Problem:
 def chapter7() -> Problem:
     hill = parallel.hill_data(jax.random.key(0))
     tx = optax.adam(0.05)
-    grad = jax.grad(network_loss)
+    grad = jax.grad(nn.loss)
 
     def step(state, X, y):
         params, opt_state = state
         updates, opt_state = tx.update(grad(params, X, y), opt_state, params)
         return optax.apply_updates(params, updates), opt_state
 
-    params = network_init(jax.random.key(4))
+    params = nn.init_params(jax.random.key(4))
     return Problem(7, "the same network with optax.adam", step, (params, tx.init(params)), (hill.X_train, hill.y_train), 2000)
 
 

@@ -37,8 +37,8 @@ def test_classifier_forward_pass_and_loss_against_numpy():
     model = parallel.HillClassifier(3, rngs=nnx.Rngs(0))
     X = jax.random.uniform(jax.random.key(1), (7, 2))
     y = jnp.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0])
-    W1, b1 = np.asarray(model.hidden.kernel[...]), np.asarray(model.hidden.bias[...])
-    W2, b2 = np.asarray(model.out.kernel[...]), np.asarray(model.out.bias[...])
+    W1, b1 = np.asarray(model.hidden[0].kernel[...]), np.asarray(model.hidden[0].bias[...])
+    W2, b2 = np.asarray(model.output.kernel[...]), np.asarray(model.output.bias[...])
     logits = 1 / (1 + np.exp(-(np.asarray(X) @ W1 + b1))) @ W2 + b2
     np.testing.assert_allclose(model(X), logits, rtol=1e-5, atol=1e-6)
     log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
@@ -53,10 +53,10 @@ def test_train_step_lowers_the_loss_and_updates_in_place():
     data = parallel.hill_data(jax.random.key(0), n_train=1000, n_val=10)
     model = parallel.HillClassifier(8, rngs=nnx.Rngs(0))
     optimizer = nnx.Optimizer(model, optax.adam(0.1), wrt=nnx.Param)
-    before = np.asarray(model.out.kernel[...]).copy()
+    before = np.asarray(model.output.kernel[...]).copy()
     losses = [float(parallel.train_step(model, optimizer, data.X_train, data.y_train)) for _ in range(30)]
     assert losses[-1] < 0.8 * losses[0]
-    assert not np.allclose(before, model.out.kernel[...])
+    assert not np.allclose(before, model.output.kernel[...])
 
 
 def test_mesh_and_shardings_on_the_available_devices():
@@ -73,7 +73,7 @@ def test_mesh_and_shardings_on_the_available_devices():
     assert replicated["w"].sharding.spec == PartitionSpec() and replicated["w"].sharding.is_fully_replicated
     model = parallel.HillClassifier(rngs=nnx.Rngs(0))
     parallel.replicate_state(mesh, model)
-    assert model.hidden.kernel[...].sharding.spec == PartitionSpec()
+    assert model.hidden[0].kernel[...].sharding.spec == PartitionSpec()
 
 
 def test_mesh_and_sharding_errors_name_the_problem():
@@ -118,7 +118,7 @@ SUBPROCESS_SCRIPT = textwrap.dedent(
     np.testing.assert_allclose(losses_1, losses_4, atol=1e-5)
     for a, b in zip(jax.tree.leaves(nnx.state(model_1)), jax.tree.leaves(nnx.state(model_4))):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-4)
-    assert model_4.out.kernel[...].sharding.is_fully_replicated
+    assert model_4.output.kernel[...].sharding.is_fully_replicated
     print("ok")
     """
 )

@@ -9,15 +9,13 @@ Nothing here sets the number of devices: on a CPU, several simulated devices exi
 process was started with ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (Chapter 9 sets
 it in its first cell), and every helper works with whatever ``jax.devices()`` holds.
 
-This module also holds the hill data set and the hill classifier that Chapter 9 trains. They are
-stand-ins with the same names and signatures as Chapter 6's ``jaxbook.nn.hill_data`` and a Flax
-NNX module in the spirit of Chapter 8, so that this chapter runs on its own.
+The model Chapter 9 trains is Chapter 8's hill classifier (``jaxbook.flax_models.MLP`` with two
+logits) on Chapter 6's hill data (``jaxbook.nn.hill_data``, re-exported here).
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -27,106 +25,56 @@ from flax import nnx
 from jax import Array
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
-from jaxbook import validation
+from jaxbook import flax_models, validation
+from jaxbook.nn import HillData, hill_data, hill_labels
+
+__all__ = [
+    "DATA_AXIS",
+    "HillClassifier",
+    "HillData",
+    "accuracy",
+    "data_mesh",
+    "hill_data",
+    "hill_labels",
+    "loss",
+    "replicate",
+    "replicate_state",
+    "shard_batch",
+    "shard_devices",
+    "train_step",
+]
 
 #: The name of the mesh axis along which batches are split.
 DATA_AXIS = "data"
 
 
-# --- the data set and the model (stand-ins for Chapters 6 and 8) -----------------------------
+# --- the data set and the model: Chapter 6's hill data, Chapter 8's classifier -------------------
 
 
-class HillData(NamedTuple):
-    """The hill data set: training and validation inputs ``(n, 2)`` and 0/1 labels ``(n,)``."""
+def HillClassifier(width: int = 8, *, rngs: nnx.Rngs) -> flax_models.MLP:
+    """Chapter 8's hill classifier with two logits: ``flax_models.MLP(2, [width], 2, rngs=rngs)``.
 
-    X_train: Array
-    y_train: Array
-    X_val: Array
-    y_val: Array
-
-
-def hill_labels(X: Array) -> Array:
-    """Labels of points ``X`` (n, 2): 1.0 where ``y >= 2.5 x (1 - x)``, else 0.0. Chapter 6."""
-    return (X[:, 1] >= 2.5 * X[:, 0] * (1.0 - X[:, 0])).astype(jnp.float32)
-
-
-def hill_data(key: Array, *, n_train: int = 10_000, n_val: int = 1_000) -> HillData:
-    """Draw the hill data set: points uniform in the unit square, class 1 when ``y >= 2.5 x (1 - x)``.
-
-    Same name, signature and draws as Chapter 6's ``jaxbook.nn.hill_data``.
-
-    Args:
-      key: a ``jax.random.key``; split here into one key per set.
-      n_train, n_val: numbers of training and validation points.
-
-    Returns:
-      A :class:`HillData` ``(X_train (n_train, 2), y_train (n_train,), X_val, y_val)``, float32.
-
-    Example:
-      >>> data = hill_data(jax.random.key(0), n_train=100, n_val=10)
-      >>> data.X_train.shape, data.y_val.shape
-      ((100, 2), (10,))
-    """
-    n_train = validation.positive_int("n_train", n_train)
-    n_val = validation.positive_int("n_val", n_val)
-    return HillData(*_hill_data(key, n_train, n_val))
-
-
-@partial(jax.jit, static_argnums=(1, 2))
-def _hill_data(key: Array, n_train: int, n_val: int) -> tuple[Array, Array, Array, Array]:
-    key_train, key_val = jax.random.split(key)
-    X_train = jax.random.uniform(key_train, (n_train, 2))
-    X_val = jax.random.uniform(key_val, (n_val, 2))
-    return X_train, hill_labels(X_train), X_val, hill_labels(X_val)
-
-
-class HillClassifier(nnx.Module):
-    """The hill classifier as a Flax NNX module: ``2 -> width`` (sigmoid) ``-> 2`` logits.
-
-    Two output logits, one per class, trained with softmax cross-entropy (:func:`loss`). A
-    stand-in for Chapter 8's module. Chapter 9.
+    Sigmoid hidden layer of ``width`` units, one output logit per class. Chapter 9 trains it
+    data-parallel.
 
     Example:
       >>> model = HillClassifier(4, rngs=nnx.Rngs(0))
       >>> model(jnp.zeros((3, 2))).shape
       (3, 2)
     """
-
-    def __init__(self, width: int = 8, *, rngs: nnx.Rngs):
-        width = validation.positive_int("width", width)
-        self.hidden = nnx.Linear(2, width, rngs=rngs)
-        self.out = nnx.Linear(width, 2, rngs=rngs)
-
-    def __call__(self, X: Array) -> Array:
-        return self.out(jax.nn.sigmoid(self.hidden(X)))
+    width = validation.positive_int("width", width)
+    return flax_models.MLP(2, [width], 2, rngs=rngs)
 
 
-def loss(model: HillClassifier, X: Array, y: Array) -> Array:
-    """Mean softmax cross-entropy of the model's two logits against 0/1 labels ``y`` (n,). Chapter 9.
+#: Mean softmax cross-entropy of the two logits against 0/1 labels (Chapter 8's loss).
+loss = flax_models.softmax_loss
 
-    Example:
-      >>> model = HillClassifier(rngs=nnx.Rngs(0))
-      >>> float(loss(model, jnp.zeros((2, 2)), jnp.array([0.0, 1.0]))) > 0
-      True
-    """
-    labels = y.astype(jnp.int32)
-    return optax.softmax_cross_entropy_with_integer_labels(model(X), labels).mean()
+#: Fraction of points whose larger logit is their class, compiled with ``nnx.jit`` (Chapter 8).
+accuracy = nnx.jit(flax_models.accuracy)
 
 
 @nnx.jit
-def accuracy(model: HillClassifier, X: Array, y: Array) -> Array:
-    """Fraction of points whose larger logit is their class (compiled with ``nnx.jit``). Chapter 9.
-
-    Example:
-      >>> model = HillClassifier(rngs=nnx.Rngs(0))
-      >>> 0.0 <= float(accuracy(model, jnp.zeros((4, 2)), jnp.ones(4))) <= 1.0
-      True
-    """
-    return jnp.mean(jnp.argmax(model(X), axis=-1) == y.astype(jnp.int32))
-
-
-@nnx.jit
-def train_step(model: HillClassifier, optimizer: nnx.Optimizer, X: Array, y: Array) -> Array:
+def train_step(model: flax_models.MLP, optimizer: nnx.Optimizer, X: Array, y: Array) -> Array:
     """One optimiser step on the batch ``(X, y)``; updates ``model`` and ``optimizer`` in place.
 
     The Chapter 8 step: ``nnx.value_and_grad`` of :func:`loss`, then
@@ -221,7 +169,7 @@ def replicate_state(mesh: Mesh, *nodes: Any) -> None:
     Example:
       >>> model = HillClassifier(rngs=nnx.Rngs(0))
       >>> replicate_state(data_mesh(1), model)
-      >>> model.out.kernel[...].sharding.spec == PartitionSpec()
+      >>> model.output.kernel[...].sharding.spec == PartitionSpec()
       True
     """
     nnx.update(nodes, replicate(mesh, nnx.state(nodes)))
