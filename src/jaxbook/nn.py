@@ -102,8 +102,8 @@ def init_params(key: Array, *, width: int = 2, init_scale: float = 1.0) -> Param
 
     Example:
       >>> params = init_params(jax.random.key(0))
-      >>> {name: p.shape for name, p in params.items()}
-      {'W1': (2, 2), 'b1': (2,), 'w2': (2,), 'b2': ()}
+      >>> {name: p.shape for name, p in params.items()} == {"W1": (2, 2), "b1": (2,), "w2": (2,), "b2": ()}
+      True
     """
     width = validation.positive_int("width", width)
     init_scale = validation.positive("init_scale", init_scale)

@@ -301,8 +301,8 @@ def lbfgs(
 
     Example:
       >>> t, info = lbfgs(lambda t: jnp.sum((t - 3.0) ** 2), jnp.zeros(2))
-      >>> t
-      Array([3., 3.], dtype=float32)
+      >>> [round(float(v), 4) for v in t]
+      [3.0, 3.0]
     """
     max_steps = validation.positive_int("max_steps", max_steps)
     tol = validation.positive("tol", tol)
