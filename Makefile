@@ -8,6 +8,8 @@ NODE_STAMP := node_modules/.package-lock.json
 # The book must stay quick to re-run: seconds for one notebook, and for all of them, under nbval.
 NOTEBOOK_BUDGET ?= 30
 BOOK_BUDGET ?= 150
+# Notebooks run in parallel, one per core available (pytest-xdist; each notebook has its own kernel).
+NBVAL_WORKERS ?= auto
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # CPU only (no accelerator probing and no warning about it) and a fixed hash seed.
 export JAX_PLATFORMS := cpu
@@ -50,9 +52,12 @@ build: $(STAMP) $(NODE_STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site -q
 
+# Two notebooks share the two cores: each kernel's matrix products stay on one thread (the
+# single-thread results are the ones `taskset -c 0` checks), so they don't fight over the cores.
+nbval: export XLA_FLAGS := $(strip $(XLA_FLAGS) --xla_cpu_multi_thread_eigen=false)
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg -q \
-	  --notebook-budget $(NOTEBOOK_BUDGET) --book-budget $(BOOK_BUDGET)
+	  -n $(NBVAL_WORKERS) --dist loadfile --notebook-budget $(NOTEBOOK_BUDGET) --book-budget $(BOOK_BUDGET)
 
 # Notebook hygiene, with the shared doctor that sits beside the project in CI
 # (a reader's clone has no ../shared: there it is skipped, in CI it is required).
