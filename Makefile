@@ -11,6 +11,9 @@ BOOK_BUDGET ?= 150
 # Notebooks run in parallel, one per core available (pytest-xdist; each notebook has its own kernel).
 NBVAL_WORKERS ?= auto
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# The heaviest chapter is scheduled last, so that it runs mostly alone once the other worker is done.
+NBVAL_LAST := notebooks/07_optax.ipynb
+NBVAL_ORDER := $(filter-out $(NBVAL_LAST),$(NOTEBOOKS)) $(filter $(NBVAL_LAST),$(NOTEBOOKS))
 # CPU only (no accelerator probing and no warning about it) and a fixed hash seed.
 export JAX_PLATFORMS := cpu
 export PYTHONHASHSEED := 0
@@ -56,7 +59,7 @@ unit: $(STAMP)
 # single-thread results are the ones `taskset -c 0` checks), so they don't fight over the cores.
 nbval: export XLA_FLAGS := $(strip $(XLA_FLAGS) --xla_cpu_multi_thread_eigen=false)
 nbval: $(STAMP)
-	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg -q \
+	$(BIN)/python -m pytest --nbval $(NBVAL_ORDER) --nbval-sanitize-with tests/nbval_sanitize.cfg -q \
 	  -n $(NBVAL_WORKERS) --dist loadfile --notebook-budget $(NOTEBOOK_BUDGET) --book-budget $(BOOK_BUDGET)
 
 # Notebook hygiene, with the shared doctor that sits beside the project in CI
