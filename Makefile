@@ -1,10 +1,12 @@
 # One command builds the website, one proves it: see README.md.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# The interpreter for .venv: PYTHON if given (make book PYTHON=python3.13), otherwise the newest
+# Python 3.11 or later on the PATH (tools/find_python.sh).
+PYTHON ?= $(shell tools/find_python.sh)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-NODE_STAMP := node_modules/.package-lock.json
+MATHJAX := node_modules/mathjax/es5/tex-mml-chtml.js
 # The book must stay quick to re-run: seconds for one notebook, and for all of them, under nbval.
 NOTEBOOK_BUDGET ?= 30
 BOOK_BUDGET ?= 150
@@ -18,46 +20,76 @@ NBVAL_ORDER := $(filter-out $(NBVAL_LAST),$(NOTEBOOKS)) $(filter $(NBVAL_LAST),$
 export JAX_PLATFORMS := cpu
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Notebooks are executed, and compared, with each kernel's matrix products on one thread: the
+# single-thread results are the ones `taskset -c 0` gets, and two notebooks share the two cores
+# without fighting over them. `make notebooks` and `make nbval` both use it.
+NOTEBOOK_XLA_FLAGS := $(strip $(XLA_FLAGS) --xla_cpu_multi_thread_eigen=false)
 
-.PHONY: help venv book test unit nbval doctor build browser browser-deps notebooks lab clean lock assignments
+.PHONY: help venv book test unit nbval doctor build browser browser-deps notebooks lab clean lock assignments hosted-cell mathjax wheelhouse install-test
 
 help:
-	@echo "make book       create .venv if needed, install, build the website into _build/html"
-	@echo "make test       create .venv if needed, run unit tests, re-execute every notebook (nbval), build with warnings as errors"
-	@echo "make notebooks  re-execute every notebook in place in a fresh kernel (the only way to regenerate outputs)"
-	@echo "make lab        open JupyterLab on the notebooks"
-	@echo "make assignments  write student copies (no solutions) and instructor copies into assignments/"
-	@echo "make bench      time the chapters' training loops against this machine's limits (not part of make test)"
-	@echo "make clean      remove the build, the virtual environment and caches"
+	@echo "make book          create .venv if needed (PYTHON=...: which interpreter), install, build the website into _build/html"
+	@echo "make test          create .venv if needed, then every check: unit tests, every notebook re-executed and compared,"
+	@echo "                   the hosted set-up in a fresh environment, the build with warnings as errors, the site in a browser"
+	@echo "make notebooks     re-execute every notebook in place in a fresh kernel (the only way to regenerate outputs)"
+	@echo "make lab           open JupyterLab on the notebooks"
+	@echo "make lock          re-resolve uv.lock (UPGRADE=1: newest releases) and export requirements.txt from it"
+	@echo "make hosted-cell   write the hosted set-up cell (from _config.yml's repository) into every chapter"
+	@echo "make assignments   write student copies (no solutions) and instructor copies into assignments/"
+	@echo "make bench         time the chapters' training loops against this machine's limits (not part of make test)"
+	@echo "make clean         remove the build, the virtual environment and caches"
 
-# The environment is rebuilt whenever the requirements or the package metadata change.
+# The environment is rebuilt whenever the requirements or the package metadata change, and when
+# PYTHON names an interpreter of another version than the one .venv was made with.
+VENV_PYTHON = $(shell test -x $(BIN)/python && $(BIN)/python -c 'import platform; print(platform.python_version())')
+WANT_PYTHON = $(shell $(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null)
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+ifneq ($(VENV_PYTHON),)
+ifneq ($(WANT_PYTHON),)
+ifneq ($(VENV_PYTHON),$(WANT_PYTHON))
+$(shell rm -rf $(VENV))
+endif
+endif
+endif
+endif
+
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	@if [ ! -x $(BIN)/python ]; then \
+	  if [ -z "$(PYTHON)" ]; then echo "No Python 3.11 or later found on the PATH: install one, or give it as make book PYTHON=/path/to/python3.13"; exit 1; fi; \
+	  echo "Creating $(VENV) with $(PYTHON): Python $(WANT_PYTHON) at $$(command -v $(PYTHON))"; \
+	  $(PYTHON) -m venv $(VENV) || exit 1; \
+	fi
+	@echo "Installing the locked environment into $(VENV) (Python $$($(BIN)/python -c 'import platform; print(platform.python_version())'))"
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
+	$(BIN)/python -m jaxbook.doctor
 	@touch $@
 
-# Site assets served locally (MathJax), from the npm registry, pinned by package-lock.json.
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+# MathJax, which the website serves itself, pinned by package-lock.json; no Node or npm needed.
+$(MATHJAX): package-lock.json $(STAMP)
+	$(BIN)/python tools/fetch_mathjax.py
+	@touch $@
+
+mathjax: $(MATHJAX)
 
 venv: $(STAMP)
 
 book: $(STAMP)
+	@echo "make book with Python $(VENV_PYTHON) in $(VENV)"
 	$(MAKE) build
 	@echo "The website is at file://$(CURDIR)/_build/html/index.html"
 
-build: $(STAMP) $(NODE_STAMP)
+build: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site -q
+	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install -q
 
 # Two notebooks share the two cores: each kernel's matrix products stay on one thread (the
 # single-thread results are the ones `taskset -c 0` checks), so they don't fight over the cores.
-nbval: export XLA_FLAGS := $(strip $(XLA_FLAGS) --xla_cpu_multi_thread_eigen=false)
+nbval: export XLA_FLAGS := $(NOTEBOOK_XLA_FLAGS)
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval $(NBVAL_ORDER) --nbval-sanitize-with tests/nbval_sanitize.cfg -q \
 	  -n $(NBVAL_WORKERS) --dist loadfile --notebook-budget $(NOTEBOOK_BUDGET) --book-budget $(BOOK_BUDGET)
@@ -86,13 +118,16 @@ browser-deps:
 	fi
 
 test: $(STAMP)
+	@echo "make test with Python $(VENV_PYTHON) in $(VENV)"
 	$(MAKE) unit
 	$(MAKE) nbval
 	$(MAKE) doctor
+	$(MAKE) install-test
 	$(MAKE) build
 	$(MAKE) browser
 	@echo "make test: all checks passed"
 
+notebooks: export XLA_FLAGS := $(NOTEBOOK_XLA_FLAGS)
 notebooks: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
 	  echo "executing $$nb"; \
@@ -103,9 +138,28 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
+# Re-resolve uv.lock after a change to pyproject.toml (UPGRADE=1: move every package to its newest
+# release), then export requirements.txt and binder/requirements.txt from it. Needs the network.
 lock: $(STAMP)
-	@echo "# Full resolved environment for Python 3.11 (generated by \`make lock\`); used as pip constraints." > requirements-lock.txt
-	$(BIN)/python -m pip freeze --exclude-editable >> requirements-lock.txt
+	$(BIN)/python tools/lock.py $(if $(UPGRADE),--upgrade)
+
+# Wheels for the hosted-install test (tests/install), so that the test itself needs no network: the
+# packages the chapters need and what the test's fresh environment starts with.
+WHEELHOUSE := _build/wheelhouse
+$(WHEELHOUSE)/.done: binder/requirements.txt tests/install/preinstalled.txt $(STAMP)
+	$(BIN)/python -m pip download --quiet --dest $(WHEELHOUSE) -r binder/requirements.txt "setuptools>=77"
+	$(BIN)/python -m pip download --quiet --dest $(WHEELHOUSE) -r tests/install/preinstalled.txt
+	@touch $@
+
+wheelhouse: $(WHEELHOUSE)/.done
+
+# The hosted set-up cell installs jaxbook into a fresh environment offline, and a chapter runs there.
+install-test: $(WHEELHOUSE)/.done
+	$(BIN)/python -m pytest tests/install -q
+
+# Write the hosted set-up cell (from the repository in _config.yml) into every chapter.
+hosted-cell: $(STAMP)
+	$(BIN)/python tools/hosted_cell.py $(NOTEBOOKS)
 
 clean:
 	rm -rf _build $(VENV) node_modules assignments .pytest_cache src/*.egg-info

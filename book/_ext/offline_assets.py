@@ -1,6 +1,7 @@
 """Serve everything the pages need from the site itself, so the book works with no internet.
 
-MathJax comes from the npm registry at build time (``package.json``, ``npm ci`` in the Makefile)
+MathJax is fetched from the npm registry before the build by ``tools/fetch_mathjax.py`` (the
+version and hash pinned by ``package-lock.json``; ``make book`` runs it, no Node or npm needed)
 and is copied into ``_static/mathjax``; ``mathjax_path`` in ``_config.yml`` points there. The
 widget JavaScript that myst-nb would load from a CDN is switched off in ``_config.yml``
 (``nb_ipywidgets_js``): no chapter uses widgets.
@@ -22,7 +23,7 @@ def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
         return
     source = Path(app.srcdir) / MATHJAX
     if not (source / "tex-mml-chtml.js").is_file():
-        raise ExtensionError(f"MathJax is missing at {MATHJAX}: run `npm ci` (make book does it)")
+        raise ExtensionError(f"MathJax is missing at {MATHJAX}: run `python tools/fetch_mathjax.py` (make book does it)")
     shutil.copytree(source, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
 
 
