@@ -117,3 +117,31 @@ def test_hosted_cell_does_nothing_locally_and_installs_only_jaxbook_in_a_hosted_
     assert magics[0] == ("pip", f'install --quiet "jaxbook @ git+{url}.git@{branch}"')
     # %pip does not raise when pip fails: the cell says so itself
     assert magics[1] == ("error", "Installing jaxbook failed: pip's messages above say why.")
+
+
+def test_the_doctor_finds_nothing_wrong_here_and_exits_zero():
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "jaxbook.doctor"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Everything the notebooks need is here." in done.stdout
+    assert "devices          CPU" in done.stdout
+
+
+def test_the_doctor_names_each_problem_in_plain_words():
+    from jaxbook import doctor
+
+    problems = doctor.diagnose(
+        python=(3, 13, 5),
+        system="Darwin",
+        machine="x86_64",
+        versions={"jax": None, "numpy": "2.0.2"},
+        minimums=[("jax", "0.10.2"), ("numpy", "2.4.6")],
+    )
+    assert len(problems) == 3
+    assert "Intel Mac" in problems[0]
+    assert problems[1] == 'jax is not installed: pip install "jax>=0.10.2"'
+    assert "numpy 2.0.2 is older than the book needs (2.4.6 or later)" in problems[2]
+    assert doctor.diagnose(python=(3, 11, 2), system="Linux", machine="x86_64", versions={}, minimums=[("a", "1")]) == [
+        'a is not installed: pip install "a>=1"'
+    ]

@@ -90,9 +90,10 @@ def diagnose(
             "This is an Intel Mac: JAX has published no jaxlib for Intel Macs since 0.4.38. Use the "
             "hosted services (Colab, Binder) or a Linux machine."
         )
-    minimums = requirements() if minimums is None else minimums
-    if not minimums:
-        problems.append("jaxbook itself is not installed: run `make book`, or `pip install -e .` in the book's folder.")
+    if minimums is None:
+        minimums = requirements()
+        if not minimums:
+            problems.append("jaxbook itself is not installed: run `make book`, or `pip install -e .` in the book's folder.")
     versions = {name: installed(name) for name, _ in minimums} if versions is None else versions
     for name, minimum in minimums:
         version = versions.get(name)
@@ -124,7 +125,7 @@ def report() -> tuple[str, int]:
     minimums = requirements()
     for name, minimum in minimums:
         lines.append(f"{name:<16} {installed(name) or 'not installed'} (the book needs {minimum} or later)")
-    problems = diagnose(minimums=minimums)
+    problems = diagnose(minimums=minimums or None)
     if not problems:
         devices, error = _devices()
         lines.append(f"devices          {devices}")
