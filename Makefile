@@ -85,7 +85,7 @@ build: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install -q
+	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install -q -n $(NBVAL_WORKERS) --dist worksteal --durations=5
 
 # Two notebooks share the two cores: each kernel's matrix products stay on one thread (the
 # single-thread results are the ones `taskset -c 0` checks), so they don't fight over the cores.

@@ -1,6 +1,10 @@
-"""pytest hooks for the notebook run (`make nbval`): each notebook's execution time, slowest first.
+"""pytest configuration for every run in this repository, however it is started.
 
-With ``--notebook-budget S`` and ``--book-budget S`` the run fails when one notebook takes longer
+Test-only settings (CPU only; any implicit rank promotion is an error) apply to the unit tests, the
+docstring examples in ``src/jaxbook`` and everything else pytest collects here.
+
+For the notebook run (``make nbval``): each notebook's execution time, slowest first. With
+``--notebook-budget S`` and ``--book-budget S`` the run fails when one notebook takes longer
 than S seconds, or the whole notebook run (wall-clock, from start to finish) does. The budgets are
 for a machine with two cores, the book's reference machine (``make nbval`` runs two notebooks at a
 time there, with pytest-xdist); on fewer cores, e.g. under ``taskset -c 0``, they scale up in
@@ -13,7 +17,13 @@ import os
 import time
 from collections import defaultdict
 
-import pytest
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+# Catch (n,) against (n, 1) broadcasting slips: any implicit rank promotion is an error in tests.
+jax.config.update("jax_numpy_rank_promotion", "raise")
 
 REFERENCE_CORES = 2
 
