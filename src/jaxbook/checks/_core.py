@@ -45,7 +45,7 @@ def _as_array(answer: Any) -> np.ndarray | None:
 
 
 def _fmt(values: np.ndarray) -> str:
-    return np.array2string(np.asarray(values), precision=4, suppress_small=True, separator=", ")
+    return np.array2string(np.asarray(values), precision=3, suppress_small=True, separator=", ")
 
 
 def compare_arrays(
