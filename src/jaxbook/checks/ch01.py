@@ -54,7 +54,7 @@ def _gradient_hints(b: np.ndarray, X: np.ndarray, y: np.ndarray) -> dict[float, 
         2.0: "the factor 2 appears once, in front of both terms",
         1.0 / n: f"you divided by n = {n}: that is the gradient of the mean of squares, but this loss is the sum "
         "||X b - y||^2 (the mean-gradient slip)",
-        2.0 / n: f"you divided by n = {n} and dropped the 2: the loss is the sum ||X b - y||^2, its gradient 2 X^T (X b - y)",
+        0.5 / n: f"you divided by n = {n} and dropped the 2: the loss is the sum ||X b - y||^2, its gradient 2 X^T (X b - y)",
         1.0 / (n - 1): f"you divided by n - 1 = {n - 1}: this loss is a sum, not a variance",
     }
 
