@@ -152,6 +152,8 @@ def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any
         hints[0.5] = "the derivative of a square brings down a factor of 2"
         hints[float(n) / 2] = "the gradient of a mean of squares is (2/n) X^T e: you used a sum and dropped the 2"
         hints[0.5 * n / (n - 1)] = f"you divided by n - 1 = {n - 1} instead of n and dropped the 2"
+        if n == 3:  # n / (n - 1) = n / 2: both slips give the factor 1.5
+            hints[1.5] = "you divided by n - 1 = 2 instead of n = 3, or used a sum and dropped the 2: the gradient is (2/n) X^T e"
         result = compare_arrays(got, expected, name=f"the gradient on test input {i}", rtol=1e-4, atol=1e-4, hints=hints)
         if not result.ok:
             if "reverse order" in result.message:

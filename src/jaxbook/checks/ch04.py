@@ -102,7 +102,7 @@ def _ols_standard_errors(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 def check_standard_errors(std_errors: Any, X: Any, y: Any) -> Feedback:
     """Exercise 4.3: ``std_errors`` should be ``sqrt(diag(RSS / (n - p) * inv(X^T X)))``, shape ``(p,)``.
 
-    The reference is that formula in float64 NumPy (the unit tests compare it with statsmodels);
+    The reference is that formula in float64 NumPy (the classical OLS standard errors);
     the usual slips (a variance instead of a standard deviation, ``RSS / n`` or ``RSS / (n - 1)``,
     no ``sigma^2`` at all) are named.
     """
