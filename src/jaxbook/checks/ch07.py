@@ -122,10 +122,18 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Fee
             if np.allclose(np.concatenate([np.ravel(wrong[k]) for k in sorted(grads)]), flat_got, rtol=1e-4, atol=1e-7):
                 return Feedback(False, "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales the whole gradient")
             norm = np.linalg.norm(flat_got)
-            if np.isclose(norm, max_norm, rtol=1e-3):
+            small = cases["small"]
+            small_got, _ = call_student(tx.update, small, call_student(tx.init, small, name="tx.init"), small, name="tx.update")
+            small_expected, _ = reference.update(small, reference.init(small), small)
+            small_right = all(np.allclose(as_array(small_got[k]), np.asarray(small_expected[k]), rtol=1e-4, atol=1e-7) for k in small)
+            if np.isclose(norm, max_norm, rtol=1e-3) and small_right:
                 return Feedback(
                     False, "the update has norm 1: you clipped after the SGD step; chain clip_by_global_norm first, then sgd"
                 )
+        plain = np.concatenate([np.ravel(-lr * np.asarray(grads[k], dtype=np.float64)) for k in sorted(grads)])
+        if label == "large" and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
+            return Feedback(False, "the large gradient was not clipped: the update is the plain SGD step. Put "
+                            "optax.clip_by_global_norm(1.0) first in the chain (after sgd the step is already small)")
         if np.allclose(flat_got, -flat_expected, rtol=1e-4, atol=1e-7):
             return Feedback(False, "the update has the wrong sign")
         ratio = np.linalg.norm(flat_got) / max(np.linalg.norm(flat_expected), 1e-30)
