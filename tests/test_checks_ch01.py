@@ -1,87 +1,101 @@
-"""The Chapter 1 checkers accept the right answers and name the usual slips."""
+"""The corpus of Chapter 1's checkers: right answers written several ways, common slips named."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
 
-from jaxbook import data, least_squares
-from jaxbook.checks import Feedback, ch01, compare_arrays, compare_functions
+from jaxbook.checks import ch01
+
+rng = np.random.default_rng(1)
+x = rng.normal(size=100).astype(np.float32)
+celsius = np.arange(-5.0, 15.0, 0.05).astype(np.float32)
+fahrenheit = (1.8 * celsius + 32.0 + 3.0 * rng.normal(size=celsius.size)).astype(np.float32)
 
 
-def test_feedback_prints_and_is_truthy():
-    assert repr(Feedback(True, "fine")) == "Correct: fine"
-    assert str(Feedback(False, "no")) == "Not yet: no"
-    assert Feedback(True, "") and not Feedback(False, "")
+def design(X):
+    return ch01.check_design_matrix(X, x)
 
 
-@pytest.mark.parametrize(
-    "answer, expected_text",
-    [
-        (np.array([1.0, 2.0]), "Correct"),
-        (np.array([[1.0, 2.0]]), r"shape \(1, 2\), expected \(2,\) \(same number of entries"),
-        (np.array([-1.0, -2.0]), "wrong sign"),
-        (np.array([2.0, 4.0]), "off by a factor of 2"),
-        (np.array([2.0, 1.0]), "reverse order"),
-        (np.array([np.nan, 2.0]), "NaN or infinity"),
-        (None, "is None"),
-        ("abc", "should be numeric"),
-        (np.array([1.0, 2.5]), "differs from the reference at index 1: got 2.5, expected 2"),
+def celsius_fit(b):
+    return ch01.check_celsius_fit(b, celsius, fahrenheit)
+
+
+C = np.column_stack([np.ones_like(celsius), celsius]).astype(np.float64)
+b_fit = np.linalg.lstsq(C, fahrenheit.astype(np.float64), rcond=None)[0]
+
+
+def moments(x, y):
+    slope = jnp.cov(x, y, ddof=0)[0, 1] / jnp.var(x)
+    return jnp.mean(y) - slope * jnp.mean(x), slope
+
+
+CORPUS = {
+    "check_design_matrix": [
+        right(design, jnp.ones((len(x), 2)).at[:, 1].set(x)),
+        right(design, np.column_stack([np.ones_like(x), x]).astype(np.float64)),
+        right(design, jnp.stack([jnp.ones_like(x), x], axis=1)),
+        right(design, [[1.0, float(v)] for v in x]),
+        wrong(design, jnp.stack([x, jnp.ones_like(x)], axis=1), "columns swapped"),
+        wrong(design, jnp.stack([jnp.ones_like(x), x]), "transpose it"),
+        wrong(design, jnp.stack([jnp.zeros_like(x), x], axis=1), "all ones"),
+        wrong(design, x, "one column"),
+        wrong(design, jnp.ones((len(x), 2)).at[:, 1].set(x**2), "differs from the reference"),
     ],
-)
-def test_compare_arrays_diagnoses(answer, expected_text):
-    import re
-
-    assert re.search(expected_text, repr(compare_arrays(answer, [1.0, 2.0])))
-
-
-def test_compare_arrays_names_transpose_and_uses_hints():
-    M = np.array([[1.0, 2.0], [3.0, 4.0]])
-    assert "transpose" in repr(compare_arrays(M.T, M))
-    assert "bring" in repr(compare_arrays([0.5, 1.0], [1.0, 2.0], hints={0.5: "bring the 2 down"}))
-
-
-def test_compare_functions_reports_exceptions_instead_of_raising():
-    def broken(x):
-        raise RuntimeError("boom")
-
-    feedback = compare_functions(broken, lambda x: x, [(1.0,)])
-    assert not feedback and "raised RuntimeError on test input 1: boom" in repr(feedback)
-    assert "should be a function" in repr(compare_functions(3, lambda x: x, [(1.0,)]))
-
-
-def test_check_design_matrix():
-    x = jnp.array([0.5, -1.0, 2.0])
-    assert ch01.check_design_matrix(least_squares.design_matrix(x), x)
-    assert "columns swapped" in repr(ch01.check_design_matrix(jnp.stack([x, jnp.ones(3)], axis=1), x))
-    assert "transpose it" in repr(ch01.check_design_matrix(least_squares.design_matrix(x).T, x))
-    assert "all ones" in repr(ch01.check_design_matrix(jnp.stack([jnp.zeros(3), x], axis=1), x))
-
-
-def test_check_gradient():
-    assert ch01.check_gradient(least_squares.loss_gradient)
-    assert "factor of 0.5" in repr(ch01.check_gradient(lambda b, X, y: X.T @ (X @ b - y)))
-    assert "wrong sign" in repr(ch01.check_gradient(lambda b, X, y: 2 * X.T @ (y - X @ b)))
-    assert "shape" in repr(ch01.check_gradient(lambda b, X, y: (2 * X.T @ (X @ b - y))[:, None]))
-
-
-def test_check_celsius_fit():
-    c, f = data.celsius_fahrenheit(jax.random.key(7))
-    b = least_squares.lstsq(least_squares.design_matrix(c), f)
-    assert ch01.check_celsius_fit(b, c, f)
-    assert "wrong order" in repr(ch01.check_celsius_fit(b[::-1], c, f))
-    assert "physical constants" in repr(ch01.check_celsius_fit(jnp.array([32.0, 1.8]), c, f))
-
-
-def test_check_simple_regression():
-    assert ch01.check_simple_regression(least_squares.simple_regression)
-    mixed = lambda x, y: (0.0, jnp.cov(x, y)[0, 1] / jnp.var(x))  # noqa: E731
-    assert "n/(n-1)" in repr(ch01.check_simple_regression(mixed))
-    swapped = lambda x, y: least_squares.simple_regression(x, y)[::-1]  # noqa: E731
-    assert "wrong order" in repr(ch01.check_simple_regression(swapped))
-    assert "should return a pair" in repr(ch01.check_simple_regression(lambda x, y: 1.0))
+    "check_gradient": [
+        right(ch01.check_gradient, lambda b, X, y: 2.0 * X.T @ (X @ b - y)),
+        right(ch01.check_gradient, lambda b, X, y: 2 * X.T @ X @ b - 2 * X.T @ y),
+        right(ch01.check_gradient, jax.jit(jax.grad(lambda b, X, y: jnp.sum((X @ b - y) ** 2)))),
+        right(ch01.check_gradient, lambda b, X, y: 2.0 * np.asarray(X, np.float64).T @ (np.asarray(X, np.float64) @ b - y)),
+        wrong(ch01.check_gradient, lambda b, X, y: X.T @ (X @ b - y), "brings down a factor of 2"),
+        wrong(ch01.check_gradient, lambda b, X, y: 2 * X.T @ (y - X @ b), "wrong sign"),
+        wrong(ch01.check_gradient, lambda b, X, y: 2.0 / len(y) * X.T @ (X @ b - y), "mean-gradient slip"),
+        wrong(ch01.check_gradient, lambda b, X, y: 1.0 / len(y) * X.T @ (X @ b - y), "dropped the 2"),
+        wrong(ch01.check_gradient, lambda b, X, y: (2 * X.T @ (X @ b - y))[:, None], "shape"),
+        wrong(ch01.check_gradient, lambda b, X, y: 2 * X @ (X.T @ (X @ b - y)), "shape"),
+    ],
+    "check_celsius_fit": [
+        right(celsius_fit, b_fit),
+        right(celsius_fit, jnp.linalg.lstsq(jnp.asarray(C, jnp.float32), fahrenheit)[0]),
+        right(celsius_fit, np.linalg.solve(C.T @ C, C.T @ fahrenheit)),
+        right(celsius_fit, tuple(np.polyfit(celsius, fahrenheit, 1)[::-1])),
+        right(celsius_fit, [float(b_fit[0]), float(b_fit[1])]),
+        wrong(celsius_fit, b_fit[::-1], "wrong order"),
+        wrong(celsius_fit, jnp.array([32.0, 1.8]), "physical constants"),
+        wrong(celsius_fit, np.array([0.0, celsius @ fahrenheit / (celsius @ celsius)]), "through the origin"),
+        wrong(celsius_fit, b_fit[:1], "shape"),
+    ],
+    "check_simple_regression": [
+        right(ch01.check_simple_regression, moments),
+        right(ch01.check_simple_regression, lambda x, y: jnp.array(moments(x, y))),
+        right(ch01.check_simple_regression, lambda x, y: list(np.polyfit(x, y, 1)[::-1])),
+        right(ch01.check_simple_regression, jax.jit(lambda x, y: moments(x, y))),
+        right(  # n - 1 in both: the factors cancel
+            ch01.check_simple_regression,
+            lambda x, y: (np.mean(y) - np.cov(x, y)[0, 1] / np.var(x, ddof=1) * np.mean(x), np.cov(x, y)[0, 1] / np.var(x, ddof=1)),
+        ),
+        wrong(ch01.check_simple_regression, lambda x, y: (0.0, jnp.cov(x, y)[0, 1] / jnp.var(x)), "n/(n-1)"),
+        wrong(ch01.check_simple_regression, lambda x, y: moments(x, y)[::-1], "wrong order"),
+        wrong(ch01.check_simple_regression, lambda x, y: (jnp.mean(y), moments(x, y)[1]), "left out - slope * mean(x)"),
+        wrong(ch01.check_simple_regression, lambda x, y: moments(x, y)[1], "pair"),
+        wrong(ch01.check_simple_regression, lambda x, y: (jnp.mean(y), jnp.mean(y) / jnp.mean(x)), "differs from the reference"),
+    ],
+}
+CHECKS = {
+    "check_design_matrix": (design, False),
+    "check_gradient": (ch01.check_gradient, True),
+    "check_celsius_fit": (celsius_fit, False),
+    "check_simple_regression": (ch01.check_simple_regression, True),
+}
+ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 
 
-def test_check_design_matrix_with_two_points_is_not_mistaken_for_a_transpose():
-    x = jnp.array([5.0, 6.0])
-    assert ch01.check_design_matrix(jnp.array([[1.0, 5.0], [1.0, 6.0]]), x)
+def test_corpus_covers_every_checker():
+    assert set(CORPUS) == {name for name in dir(ch01) if name.startswith("check_")}
+    assert_corpus_size(CORPUS)
+
+
+@pytest.mark.parametrize("case", params(CORPUS) + params(ROBUSTNESS))
+def test_verdict(case):
+    run(case)

@@ -1,10 +1,11 @@
 """Checkers for the exercises of Chapter 5 (logistic regression).
 
-Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`.
+Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`; none raises.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +13,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook import logistic, losses
-from jaxbook.checks._core import Feedback, _as_array, compare_arrays
+from jaxbook.checks._core import (
+    Feedback,
+    as_array,
+    binary_cross_entropy,
+    call_student,
+    checker,
+    compare_arrays,
+    fail,
+    sample_size_hints,
+)
 
 
 def _bce_test_inputs() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -25,35 +34,29 @@ def _bce_test_inputs() -> list[tuple[np.ndarray, np.ndarray]]:
     return inputs
 
 
-def _reference_bce(z: np.ndarray, y: np.ndarray) -> float:
-    z, y = z.astype(np.float64), y.astype(np.float64)
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))  # softplus(z) - y z, in float64
-
-
+@checker("stable_bce", function=True)
 def check_stable_bce(stable_bce: Callable[[Any, Any], Any]) -> Feedback:
     """Exercise 5.1: ``stable_bce(logits, y)`` should be the mean binary cross-entropy, finite at
-    logits of +-1000. The reference is ``softplus(z) - y z`` in float64 (as ``jaxbook.losses.binary_cross_entropy``).
+    logits of +-1000. The reference is ``softplus(z) - y z`` in float64.
 
     Example:
       >>> check_stable_bce(lambda z, y: jnp.mean(jax.nn.softplus(z) - y * z))
       Correct: stable_bce agrees with the stable cross-entropy on 4 test inputs, including logits of +-1000
     """
-    if not callable(stable_bce):
-        return Feedback(False, f"stable_bce should be a function; got {type(stable_bce).__name__}")
     for i, (z, y) in enumerate(_bce_test_inputs(), start=1):
-        try:
-            got = stable_bce(jnp.asarray(z), jnp.asarray(y))
-        except Exception as exc:  # report the student's error instead of raising it
-            return Feedback(False, f"stable_bce raised {type(exc).__name__} on test input {i}: {exc}")
-        value = _as_array(got)
+        got = call_student(stable_bce, jnp.asarray(z), jnp.asarray(y), name="stable_bce", where=f"on test input {i}")
+        value = as_array(got)
         if value is not None and value.shape == () and not np.isfinite(value):
             return Feedback(False, f"stable_bce returned {float(value)} for logits {z.tolist()}: this is the naive "
                             "log(sigmoid(z)), which rounds to log(0) at large logits; use jax.nn.log_sigmoid or softplus")
-        expected = _reference_bce(z, y)
-        result = compare_arrays(
-            got, expected, name=f"stable_bce(...) on test input {i}", rtol=1e-4, atol=1e-4,
-            hints={float(len(z)): "that is the sum over the examples; the loss is a mean"},
-        )
+        if value is not None and value.shape == z.shape:
+            return Feedback(False, f"stable_bce returns one loss per example, shape {z.shape}: take the mean")
+        expected = binary_cross_entropy(z, y)
+        if value is not None and value.shape == () and np.isclose(float(value), binary_cross_entropy(z, 1.0 - y), rtol=1e-4):
+            return Feedback(False, "the labels are swapped: the loss of a class-1 example is -log sigmoid(z) = softplus(-z)")
+        hints = sample_size_hints(len(z))
+        hints[float(len(z))] = "that is the sum over the examples; the loss is a mean"
+        result = compare_arrays(got, expected, name=f"stable_bce(...) on test input {i}", rtol=1e-4, atol=1e-4, hints=hints)
         if not result.ok:
             return result
     return Feedback(True, "stable_bce agrees with the stable cross-entropy on 4 test inputs, including logits of +-1000")
@@ -64,19 +67,19 @@ def _error_counts(z: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:
     return np.array([np.mean(predicted == actual), np.sum(predicted & ~actual), np.sum(~predicted & actual)], dtype=np.float64)
 
 
+@checker("error_counts", function=True)
 def check_error_counts(error_counts: Callable[[Any, Any], Any]) -> Feedback:
     """Exercise 5.2: ``error_counts(logits, y)`` should return ``(accuracy, false_positives,
-    false_negatives)`` for the rule "class 1 when sigmoid(logit) > 0.5", i.e. logit > 0.
+    false_negatives)`` (a tuple, a list or an array of three numbers) for the rule "class 1 when
+    sigmoid(logit) > 0.5", i.e. logit > 0.
 
     Example:
       >>> def error_counts(z, y):
-      ...     m = logistic.metrics({"w": jnp.ones(1), "b": jnp.zeros(())}, z[:, None], y)
-      ...     return m["accuracy"], m["false_positives"], m["false_negatives"]
+      ...     predicted, actual = z > 0, y == 1
+      ...     return jnp.mean(predicted == actual), jnp.sum(predicted & ~actual), jnp.sum(~predicted & actual)
       >>> check_error_counts(error_counts)
       Correct: error_counts agrees on 3 test inputs
     """
-    if not callable(error_counts):
-        return Feedback(False, f"error_counts should be a function; got {type(error_counts).__name__}")
     rng = np.random.default_rng(52)
     inputs = []
     for _ in range(2):  # one length for all inputs: the student's function compiles once
@@ -86,50 +89,76 @@ def check_error_counts(error_counts: Callable[[Any, Any], Any]) -> Feedback:
     y_slip = np.array([1.0, 1.0, 0.0, 0.0, 1.0, 1.0] + [1.0, 0.0] * 7, np.float32)
     inputs.append((z_slip, y_slip))
     for i, (z, y) in enumerate(inputs, start=1):
-        try:
-            got = error_counts(jnp.asarray(z), jnp.asarray(y))
-        except Exception as exc:  # report the student's error instead of raising it
-            return Feedback(False, f"error_counts raised {type(exc).__name__} on test input {i}: {exc}")
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            return Feedback(False, f"error_counts should return a tuple (accuracy, false_positives, false_negatives); got {type(got).__name__}")
-        try:
-            got = np.array([float(np.asarray(v)) for v in got])
-        except (TypeError, ValueError):
-            return Feedback(False, "each of the three values should be a single number")
+        result = call_student(error_counts, jnp.asarray(z), jnp.asarray(y), name="error_counts", where=f"on test input {i}")
+        got = as_array(result)
+        if got is None or got.shape != (3,):
+            what = type(result).__name__ if got is None else f"shape {got.shape}"
+            raise fail(f"error_counts should return three numbers (accuracy, false_positives, false_negatives); got {what}")
+        if not np.all(np.isfinite(got)):
+            raise fail(f"error_counts returned NaN or infinity: {got.tolist()}")
         expected = _error_counts(z, y, threshold=0.0)
         if np.allclose(got, expected):
             continue
         if np.allclose(got, expected[[0, 2, 1]]):
             return Feedback(False, "false positives and false negatives are swapped: a false positive is a class-0 point predicted as 1")
-        slipped = _error_counts(z, y, threshold=0.5)
-        if np.allclose(got, slipped):
+        if np.allclose(got, _error_counts(z, y, threshold=0.5)):
             return Feedback(False, "you compared the logits with 0.5: the threshold 0.5 is for the probability sigmoid(z), "
                             "which is the threshold 0 on the logit")
         if np.isclose(got[0], expected[0] * len(z)):
             return Feedback(False, "the accuracy should be a fraction (a mean), not a count")
+        if np.isclose(got[0], 1.0 - expected[0]):
+            return Feedback(False, "that is the error rate: the accuracy is the fraction of points predicted right")
+        if np.allclose(got[1:], expected[1:] / len(z)):
+            return Feedback(False, "the false positives and negatives should be counts (sums), not fractions")
         return compare_arrays(got, expected, name=f"(accuracy, false_positives, false_negatives) on test input {i}")
     return Feedback(True, "error_counts agrees on 3 test inputs")
 
 
+def _radial_points(n: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fresh points ``N(0, I)``, class 1 inside the unit RMS ball (as Chapter 5 draws them, key 2025)."""
+    X = jax.random.normal(jax.random.key(2025), (n, dim))
+    X64 = np.asarray(X, dtype=np.float64)
+    return X, (np.sqrt(np.mean(X64**2, axis=1)) < 1.0).astype(np.float64)
+
+
+def _reads_the_rule(prob: np.ndarray, X: np.ndarray) -> bool:
+    """True if ``prob`` is the rule by which the data were made rather than a fitted model:
+    hard 0/1 answers, or a logit exactly proportional to ``dim - ||x||^2`` (equal weights)."""
+    if np.all((prob == 0.0) | (prob == 1.0)):
+        return True
+    inside = (prob > 1e-3) & (prob < 1 - 1e-3)  # where a float32 probability gives its logit accurately
+    if inside.sum() < 20:
+        return False
+    logit = np.log(prob[inside]) - np.log1p(-prob[inside])
+    features = np.column_stack([np.ones(inside.sum()), X[inside] ** 2])
+    coefficients, *_ = np.linalg.lstsq(features, logit, rcond=None)
+    residual = np.max(np.abs(features @ coefficients - logit))
+    weights = coefficients[1:]
+    return residual < 1e-3 * max(1.0, np.abs(logit).max()) and np.std(weights) < 1e-3 * np.abs(np.mean(weights))
+
+
+@checker("predict_inside", function=True)
 def check_radial_classifier(predict_inside: Callable[[Any], Any], *, dim: int = 10, threshold: float = 0.95) -> Feedback:
-    """Exercise 5.3: ``predict_inside(X)`` should map raw points ``(n, dim)`` to probabilities of being
-    inside the unit RMS ball, with at least ``threshold`` accuracy on 2000 fresh points.
+    """Exercise 5.3: ``predict_inside(X)`` should map raw points ``(n, dim)`` to the probabilities,
+    from a trained logistic regression, of being inside the unit RMS ball, with at least
+    ``threshold`` accuracy on 2000 fresh points.
+
+    An answer that writes down the rule by which the data were made (``mean(X**2, 1) < 1``, or a
+    sigmoid of it with equal hand-set weights) is not a trained model, and is rejected.
     """
-    if not callable(predict_inside):
-        return Feedback(False, f"predict_inside should be a function; got {type(predict_inside).__name__}")
-    X, y = logistic.radial_data(jax.random.key(2025), 2000, dim=dim)
-    try:
-        prob = predict_inside(X)
-    except Exception as exc:  # report the student's error instead of raising it
-        return Feedback(False, f"predict_inside raised {type(exc).__name__} on points of shape {X.shape}: {exc}")
-    prob = _as_array(prob)
+    X, y = _radial_points(2000, dim)
+    prob = as_array(call_student(predict_inside, X, name="predict_inside", where=f"on points of shape {X.shape}"))
     if prob is None or prob.shape != (X.shape[0],):
         shape = None if prob is None else prob.shape
         return Feedback(False, f"predict_inside should return one probability per point, shape {(X.shape[0],)}; got {shape}")
     if np.any(~np.isfinite(prob)) or prob.min() < 0 or prob.max() > 1:
         return Feedback(False, "predict_inside should return probabilities in [0, 1]: apply the sigmoid to the logits")
-    accuracy = float(np.mean((prob > 0.5) == (np.asarray(y) > 0.5)))
-    base_rate = float(np.mean(np.asarray(y)))
+    X64 = np.asarray(X, dtype=np.float64)
+    accuracy = float(np.mean((prob > 0.5) == (y > 0.5)))
+    if _reads_the_rule(prob, X64):
+        return Feedback(False, "predict_inside writes down the rule the data were made with (mean(x^2) < 1) instead of "
+                        "learning it: train a logistic regression on the squared features of X_radial and return its probabilities")
+    base_rate = float(np.mean(y))
     majority = max(base_rate, 1 - base_rate)
     if accuracy >= threshold:
         return Feedback(True, f"accuracy {accuracy:.3f} on 2000 fresh points")
@@ -141,24 +170,36 @@ def check_radial_classifier(predict_inside: Callable[[Any], Any], *, dim: int = 
     return Feedback(False, f"accuracy {accuracy:.3f} is below {threshold}: train longer or check the features")
 
 
-def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5) -> Feedback:
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+@checker("random_init", function=True)
+def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, sd: float = 0.01) -> Feedback:
     """Exercise 5.4: ``random_init(key, dim)`` should return ``{"w": (dim,), "b": ()}`` with ``w`` drawn
-    from ``N(0, 0.01^2)`` using the key, so that under ``jax.jit`` new keys give new values.
+    from ``N(0, sd^2)`` (``sd = 0.01``) using the key, so that under ``jax.jit`` new keys give new
+    values.
+
+    ``w`` equal to ``sd * jax.random.normal(key, (dim,))`` passes at once; any other draw (from a
+    split key, say) must pass a Kolmogorov-Smirnov test against ``N(0, sd^2)`` on 4000 values, so
+    that a wrong scale or a uniform draw is rejected.
     """
-    if not callable(random_init):
-        return Feedback(False, f"random_init should be a function; got {type(random_init).__name__}")
     try:
         compiled = jax.jit(random_init, static_argnums=1)
-        draws = [compiled(jax.random.key(seed), dim) for seed in (0, 1, 0)]
-    except Exception as exc:  # report the student's error instead of raising it
-        return Feedback(False, f"random_init raised {type(exc).__name__} under jax.jit: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        raise fail(f"random_init cannot be compiled with jax.jit: {type(exc).__name__}: {exc}") from None
+    where = "under jax.jit (with dim static)"
+    draws = [call_student(compiled, jax.random.key(seed), dim, name="random_init", where=where) for seed in (0, 1, 0)]
     if not all(isinstance(d, dict) and {"w", "b"} <= set(d) for d in draws):
         return Feedback(False, 'random_init should return a dict {"w": ..., "b": ...}')
-    w0, w1, w0_again = (np.asarray(d["w"]) for d in draws)
-    if w0.shape != (dim,):
-        return Feedback(False, f"w should have shape {(dim,)}; got {w0.shape}")
-    if np.shape(draws[0]["b"]) != () or float(np.asarray(draws[0]["b"])) != 0.0:
-        return Feedback(False, f"b should be the scalar 0; got {np.asarray(draws[0]['b'])!r}")
+    w0, w1, w0_again = (as_array(d["w"]) for d in draws)
+    if w0 is None or w0.shape != (dim,):
+        return Feedback(False, f"w should be an array of shape {(dim,)}; got {None if w0 is None else w0.shape}")
+    b = as_array(draws[0]["b"])
+    if b is None or b.shape != () or float(b) != 0.0:
+        return Feedback(False, f"b should be the scalar 0 (shape ()); got {draws[0]['b']!r}")
+    if not np.all(np.isfinite(w0)):
+        return Feedback(False, "w contains NaN or infinity")
     if np.allclose(w0, 0):
         return Feedback(False, "w is all zeros: draw it with jax.random.normal(key, (dim,))")
     if np.array_equal(w0, w1):
@@ -166,11 +207,24 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5) -
                         "function (NumPy randomness inside jit runs once, at trace time); draw with jax.random and the key")
     if not np.array_equal(w0, w0_again):
         return Feedback(False, "the same key gave different values: use only the key for randomness")
-    expected = 0.01 * np.asarray(jax.random.normal(jax.random.key(0), (dim,)))
-    if np.allclose(w0, expected / 0.01, rtol=1e-5):
-        return Feedback(False, "w has standard deviation 1: scale it by 0.01")
-    if not np.allclose(w0, expected, rtol=1e-4, atol=1e-7):
-        spread = float(np.std(np.concatenate([w0, w1])))
-        if not 0.002 < spread < 0.05:
-            return Feedback(False, f"w should have standard deviation about 0.01; its values spread by {spread:.3g}")
-    return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
+    expected = sd * np.asarray(jax.random.normal(jax.random.key(0), (dim,)), dtype=np.float64)
+    if np.allclose(w0, expected, rtol=1e-4, atol=1e-7):
+        return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
+    if np.allclose(w0, expected / sd, rtol=1e-4):
+        return Feedback(False, f"w has standard deviation 1: scale it by {sd}")
+    if np.allclose(w0, expected * sd, rtol=1e-4):
+        return Feedback(False, f"w has standard deviation {sd ** 2:g}: scale the standard normal by {sd} (the standard deviation), not by the variance")
+    many = np.concatenate([as_array(call_student(compiled, jax.random.key(seed), 2000, name="random_init", where=where)["w"]) for seed in (3, 4)])
+    spread, centre = float(np.std(many)), float(np.mean(many))
+    values = np.sort(many / sd)
+    cdf = _normal_cdf(values)
+    ranks = np.arange(1, values.size + 1) / values.size
+    distance = float(max(np.max(ranks - cdf), np.max(cdf - (ranks - 1.0 / values.size))))
+    if distance < 0.04:  # the 5 % critical value is 0.021 on 4000 values: 0.04 is a p-value far below 1e-4
+        return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
+    if abs(centre) > 0.2 * spread:
+        return Feedback(False, f"w is not centred on 0 (its mean is {centre:.2g}): is it a uniform draw? Use jax.random.normal")
+    if not 0.9 * sd < spread < 1.1 * sd:
+        return Feedback(False, f"w should have standard deviation {sd}; over 4000 draws its values spread by {spread:.2g}")
+    return Feedback(False, "w does not look like a normal draw (its histogram has the wrong shape): use jax.random.normal, "
+                    "not jax.random.uniform")

@@ -1,0 +1,107 @@
+"""The corpus of Chapter 6's checkers: right answers written several ways, common slips named."""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
+
+from jaxbook.checks import ch06
+
+
+class Hill(NamedTuple):
+    X_val: np.ndarray
+    y_val: np.ndarray
+
+
+rng = np.random.default_rng(6)
+X_val = rng.uniform(size=(1000, 2))
+hill = Hill(X_val.astype(np.float32), (X_val[:, 1] >= 2.5 * X_val[:, 0] * (1 - X_val[:, 0])).astype(np.float32))
+
+
+def tent(k=30.0, s=1.3, c=0.1):
+    return {
+        "W1": jnp.array([[-k * s, k * s], [k, k]]),
+        "b1": jnp.array([-k * c, -k * (s + c)]),
+        "w2": jnp.array([20.0, 20.0]),
+        "b2": jnp.array(-10.0),
+    }
+
+
+def hand(params):
+    return ch06.check_hand_made_hill(params, hill)
+
+
+def forward(params, X):
+    h = jax.nn.sigmoid(X @ params["W1"] + params["b1"])
+    return h @ params["w2"] + params["b2"]
+
+
+def backprop(params, X, y, derivative=True, divide=True):
+    h = jax.nn.sigmoid(X @ params["W1"] + params["b1"])
+    z = h @ params["w2"] + params["b2"]
+    r = (jax.nn.sigmoid(z) - y) / (X.shape[0] if divide else 1)
+    delta = jnp.outer(r, params["w2"]) * (h * (1.0 - h) if derivative else 1.0)
+    return {"W1": X.T @ delta, "b1": delta.sum(axis=0), "w2": h.T @ r, "b2": r.sum()}
+
+
+def loss(params, X, y):
+    z = forward(params, X)
+    return jnp.mean(jax.nn.softplus(z) - y * z)
+
+
+CORPUS = {
+    "check_logits": [
+        right(ch06.check_logits, forward),
+        right(ch06.check_logits, jax.jit(forward)),
+        right(ch06.check_logits, lambda p, X: jnp.dot(1 / (1 + jnp.exp(-(jnp.dot(X, p["W1"]) + p["b1"]))), p["w2"]) + p["b2"]),
+        right(ch06.check_logits, lambda p, X: (1 / (1 + np.exp(-(np.asarray(X) @ p["W1"] + p["b1"])))) @ p["w2"] + p["b2"]),
+        wrong(ch06.check_logits, lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"], "needs its sigmoid"),
+        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(forward(p, X)), "without a sigmoid"),
+        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"], "hidden bias b1"),
+        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"], "output bias b2"),
+        wrong(ch06.check_logits, lambda p, X: forward(p, X)[:, None], "one logit per point"),
+        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"], "transposed"),
+    ],
+    "check_hand_made_hill": [
+        right(hand, tent()),
+        right(hand, {name: np.asarray(v, np.float64) for name, v in tent().items()}),
+        right(hand, {name: np.asarray(v).tolist() for name, v in tent().items()}),
+        right(hand, {**tent(k=60.0), "b2": -10.0}),
+        wrong(hand, {**tent(), "w2": -tent()["w2"], "b2": -tent()["b2"]}, "wrong way round"),
+        wrong(hand, {**tent(), "b2": jnp.array(100.0)}, "one class everywhere"),
+        wrong(hand, {**tent(), "W1": jnp.ones((2, 3))}, "shape (2, 2)"),
+        wrong(hand, {k: v for k, v in tent().items() if k != "b2"}, "keys"),
+        wrong(hand, {**tent(), "b1": jnp.array([jnp.nan, 0.0])}, "NaN"),
+        wrong(hand, tent(s=0.5, c=0.3), "look at where each unit's line lies"),
+    ],
+    "check_gradients": [
+        right(ch06.check_gradients, backprop),
+        right(ch06.check_gradients, jax.grad(loss)),
+        right(ch06.check_gradients, jax.jit(backprop, static_argnames=("derivative", "divide"))),
+        right(ch06.check_gradients, lambda p, X, y: {k: np.asarray(v, np.float64) for k, v in backprop(p, X, y).items()}),
+        wrong(ch06.check_gradients, lambda p, X, y: backprop(p, X, y, derivative=False), "sigmoid's derivative"),
+        wrong(ch06.check_gradients, lambda p, X, y: backprop(p, X, y, divide=False), "divide the summed gradient by n"),
+        wrong(ch06.check_gradients, lambda p, X, y: jax.tree.map(lambda g: g / X.shape[0], backprop(p, X, y)), "divided by n twice"),
+        wrong(ch06.check_gradients, lambda p, X, y: list(backprop(p, X, y).values()), "dict"),
+        wrong(ch06.check_gradients, lambda p, X, y: jax.tree.map(lambda g: -g, backprop(p, X, y)), "wrong sign"),
+    ],
+}
+CHECKS = {
+    "check_logits": (ch06.check_logits, True),
+    "check_hand_made_hill": (hand, False),
+    "check_gradients": (ch06.check_gradients, True),
+}
+ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
+
+
+def test_corpus_covers_every_checker():
+    assert set(CORPUS) == {name for name in dir(ch06) if name.startswith("check_")}
+    assert_corpus_size(CORPUS)
+
+
+@pytest.mark.parametrize("case", params(CORPUS) + params(ROBUSTNESS))
+def test_verdict(case):
+    run(case)
