@@ -5,9 +5,8 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec
+from jax.sharding import AxisType, NamedSharding, PartitionSpec
 
-from jaxbook import parallel
 from jaxbook.checks import ch09
 
 
@@ -100,10 +99,10 @@ def test_check_descend_with_history():
 
 
 def test_check_batch_sharding_on_the_available_devices():
-    mesh = parallel.data_mesh()
     devices = len(jax.devices())
+    mesh = jax.make_mesh((devices,), ("data",), axis_types=(AxisType.Auto,))
     X = jnp.arange(4.0 * devices).reshape(2 * devices, 2)
-    (X_sharded,) = parallel.shard_batch(mesh, X)
+    X_sharded = jax.device_put(X, NamedSharding(mesh, PartitionSpec("data")))
     feedback = ch09.check_batch_sharding(X_sharded, X, mesh)
     assert feedback and "2 rows on each" in repr(feedback)
     assert "should be a JAX array" in repr(ch09.check_batch_sharding(np.asarray(X), X, mesh))
@@ -125,10 +124,9 @@ def test_check_batch_sharding_diagnoses_slips_on_four_devices():
     script = textwrap.dedent(
         """
         import jax, jax.numpy as jnp
-        from jax.sharding import NamedSharding, PartitionSpec
-        from jaxbook import parallel
+        from jax.sharding import AxisType, NamedSharding, PartitionSpec
         from jaxbook.checks import ch09
-        mesh = parallel.data_mesh()
+        mesh = jax.make_mesh((4,), ("data",), axis_types=(AxisType.Auto,))
         X = jnp.arange(32.0).reshape(8, 4)
         print(ch09.check_batch_sharding(jax.device_put(X, NamedSharding(mesh, PartitionSpec("data"))), X, mesh))
         print(ch09.check_batch_sharding(jax.device_put(X, NamedSharding(mesh, PartitionSpec())), X, mesh))

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook import nn
+from jaxbook import hill, nn
 from jaxbook.checks._core import Feedback, compare_arrays
 
 
@@ -89,7 +89,7 @@ def check_logits(logits_fn: Callable[[Any, Any], Any]) -> Feedback:
     return Feedback(True, "logits_fn agrees with the reference on 2 networks of widths 2 and 5")
 
 
-def check_hand_made_hill(params: Any, data: nn.HillData, *, target: float = 0.95) -> Feedback:
+def check_hand_made_hill(params: Any, data: hill.HillData, *, target: float = 0.95) -> Feedback:
     """Exercise 6.2: hand-chosen ``params`` (width 2) should reach ``target`` validation accuracy.
 
     Diagnoses flipped classes (accuracy near ``1 - target``) and a network that predicts one class

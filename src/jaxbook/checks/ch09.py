@@ -163,10 +163,10 @@ def check_batch_sharding(X_sharded: Any, X: Any, mesh: jax.sharding.Mesh, axis_n
     """Exercise 9.4: ``X_sharded`` should hold the values of ``X`` with its rows split over the mesh axis ``axis_name``.
 
     Example:
-      >>> from jaxbook import parallel
-      >>> mesh = parallel.data_mesh()
+      >>> from jax.sharding import AxisType, NamedSharding, PartitionSpec
+      >>> mesh = jax.make_mesh((len(jax.devices()),), ("data",), axis_types=(AxisType.Auto,))
       >>> X = jnp.zeros((len(jax.devices()) * 2, 2))
-      >>> check_batch_sharding(parallel.shard_batch(mesh, X)[0], X, mesh)
+      >>> check_batch_sharding(jax.device_put(X, NamedSharding(mesh, PartitionSpec("data"))), X, mesh)
       Correct: the rows are split over the devices of axis 'data', 2 rows on each
     """
     expected = np.asarray(X)
