@@ -1,4 +1,4 @@
-"""Training with optax: one ``lax.scan`` loop around ``tx.update`` and ``optax.apply_updates``,
+"""Training with optax (``tx.update``, then ``optax.apply_updates``) on the loop of ``jaxbook.train``,
 success-rate studies over seeds and learning rates, and L-BFGS to convergence.
 
 Introduced in Chapter 7. An optimiser is passed as a *factory*, a function from a learning rate to
@@ -27,18 +27,8 @@ Params = Any  # a pytree of arrays
 Optimizer = Callable[[Any], optax.GradientTransformation]
 
 
-def optax_update(tx: optax.GradientTransformation) -> train.Update:
-    """The update rule of an optax optimiser, for ``jaxbook.train.gradient_step``: ``updates,
-    state = tx.update(grads, state, params)``, then ``params = optax.apply_updates(params,
-    updates)``. Chapter 7.
-
-    Example:
-      >>> tx = optax.sgd(0.1)
-      >>> params, state, _ = optax_update(tx)(jnp.array([4.0]), tx.init(jnp.zeros(1)), jnp.array([2.0]))
-      >>> params
-      Array([1.6], dtype=float32)
-    """
-
+def _optax_update(tx: optax.GradientTransformation) -> train.Update:
+    # the update rule of an optax optimiser, for train.gradient_step
     def update(grads, state, params):
         updates, state = tx.update(grads, state, params)
         return optax.apply_updates(params, updates), state, {}
@@ -49,7 +39,7 @@ def optax_update(tx: optax.GradientTransformation) -> train.Update:
 @partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "per_epoch", "record_params"))
 def _fit(loss_fn, params, optimizer, lr, data, indices, num_steps, per_epoch, record_params):
     tx = optimizer(lr)
-    step = train.gradient_step(loss_fn, optax_update(tx), record_params=record_params)
+    step = train.gradient_step(loss_fn, _optax_update(tx), record_params=record_params)
     (params, _), records, evaluations = train.run_steps(
         step, (params, tx.init(params)), data, num_steps=num_steps, indices=indices, per_epoch=per_epoch,
         evaluate=lambda carry: loss_fn(carry[0], *data),
@@ -152,7 +142,7 @@ class Study(NamedTuple):
 def _hill_study(loss_fn, optimizer, lrs, params, indices, X, y, X_val, y_val, num_steps, per_epoch):
     def one_run(lr, params):
         tx = optimizer(lr)
-        step = train.gradient_step(loss_fn, optax_update(tx))
+        step = train.gradient_step(loss_fn, _optax_update(tx))
         (final, _), _, _ = train.run_steps(
             step, (params, tx.init(params)), (X, y), num_steps=num_steps, indices=indices, per_epoch=per_epoch
         )
