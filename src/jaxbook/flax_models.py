@@ -132,11 +132,11 @@ def accuracy(model: nnx.Module, X: Array, y: Array) -> Array:
 
 
 @nnx.jit(static_argnums=0)
-def train_step(loss_fn: Callable[..., Array], model: nnx.Module, optimizer: nnx.Optimizer, *batch: Array) -> Array:
-    """One optimiser step on a batch; updates ``model`` and ``optimizer`` in place. Chapter 8.
+def train_step(loss_fn: Callable[..., Array], model: nnx.Module, nnx_optimizer: nnx.Optimizer, *batch: Array) -> Array:
+    """One optimiser step on a batch; updates ``model`` and ``nnx_optimizer`` in place. Chapter 8.
 
     The NNX idiom, written once for the book: ``loss, grads = nnx.value_and_grad(loss_fn)(model,
-    *batch)``, then ``optimizer.update(model, grads)``, under ``nnx.jit``. :func:`fit` runs it
+    *batch)``, then ``nnx_optimizer.update(model, grads)``, under ``nnx.jit``. :func:`fit` runs it
     inside its ``lax.scan``; Chapter 9 calls it on sharded batches, unchanged: where the batch and
     the parameters live decides how it runs.
 
@@ -144,7 +144,8 @@ def train_step(loss_fn: Callable[..., Array], model: nnx.Module, optimizer: nnx.
       loss_fn: ``loss_fn(model, *batch) -> scalar``, e.g. :func:`sigmoid_loss`; static (the same
         function object each time).
       model: an NNX module.
-      optimizer: ``nnx.Optimizer(model, tx, wrt=nnx.Param)`` (Flax's optimiser object).
+      nnx_optimizer: ``nnx.Optimizer(model, tx, wrt=nnx.Param)``, Flax's optimiser object (in the
+        package, ``optimizer`` is always a function from a learning rate to an optax optimiser).
       batch: the arrays ``loss_fn`` takes after the model, e.g. ``X, y``.
 
     Returns:
@@ -152,12 +153,12 @@ def train_step(loss_fn: Callable[..., Array], model: nnx.Module, optimizer: nnx.
 
     Example:
       >>> model = MLP(2, [2], 1, rngs=nnx.Rngs(0))
-      >>> optimizer = nnx.Optimizer(model, optax.adam(0.01), wrt=nnx.Param)
-      >>> float(train_step(sigmoid_loss, model, optimizer, jnp.zeros((4, 2)), jnp.ones(4))) > 0
+      >>> nnx_optimizer = nnx.Optimizer(model, optax.adam(0.01), wrt=nnx.Param)
+      >>> float(train_step(sigmoid_loss, model, nnx_optimizer, jnp.zeros((4, 2)), jnp.ones(4))) > 0
       True
     """
     loss, grads = nnx.value_and_grad(loss_fn)(model, *batch)
-    optimizer.update(model, grads)
+    nnx_optimizer.update(model, grads)
     return loss
 
 

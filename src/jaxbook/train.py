@@ -17,7 +17,8 @@ The words mean the same thing in every module: ``params`` is a pytree of arrays 
 ``model``), ``loss_fn(params, *data)`` a scalar loss of data passed as arguments (never closed
 over, so that the compiled loop is reused for new data of the same shape), ``key`` a
 ``jax.random.key`` for the mini-batches, ``history`` a :class:`History`, and ``optimizer`` a
-function from a learning rate to an ``optax.GradientTransformation`` (Chapter 7 on).
+function from a learning rate to an ``optax.GradientTransformation`` (Chapter 7 on; Flax's
+``nnx.Optimizer`` object is called ``nnx_optimizer``).
 """
 
 from __future__ import annotations
