@@ -2,8 +2,9 @@
 
 Each :class:`Problem` holds a pure step ``state = step(state, *data)``, its initial state, the
 data and the number of steps the chapter runs, plus the reference tools that solve the same
-problem. The data, losses and models are the chapters' own (``jaxbook.regression``,
-``jaxbook.logistic``, ``jaxbook.nn``, ``jaxbook.parallel``), drawn with the chapters' keys.
+problem. The data, losses and models are the chapters' own, each from its chapter's module
+(``jaxbook.regression``, ``jaxbook.logistic``, ``jaxbook.hill``, ``jaxbook.nn``,
+``jaxbook.flax_models``), drawn with the chapters' keys.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-from jaxbook import data, least_squares, logistic, losses, nn, parallel, regression
+from jaxbook import data, flax_models, hill, least_squares, logistic, nn, regression
 
 
 @dataclass
@@ -129,17 +130,17 @@ def _mlp_reference(X64, y64, num_steps):
 
 
 def chapter6() -> Problem:
-    hill = parallel.hill_data(jax.random.key(0))
-    X64, y64 = _float64(hill.X_train, hill.y_train)
+    points = hill.hill_data(jax.random.key(0))
+    X64, y64 = _float64(points.X_train, points.y_train)
     return Problem(
         6, "2-2-1 network, hill data n = 10000: plain descent", gd_step(nn.loss, 3.0),
-        nn.init_params(jax.random.key(4)), (hill.X_train, hill.y_train), 2000,
+        nn.init_params(jax.random.key(4)), (points.X_train, points.y_train), 2000,
         references={"scikit-learn MLPClassifier (full-batch descent)": (_mlp_reference(X64, y64, 200), 200)},
     )
 
 
 def chapter7() -> Problem:
-    hill = parallel.hill_data(jax.random.key(0))
+    points = hill.hill_data(jax.random.key(0))
     tx = optax.adam(0.05)
     grad = jax.grad(nn.loss)
 
@@ -149,39 +150,40 @@ def chapter7() -> Problem:
         return optax.apply_updates(params, updates), opt_state
 
     params = nn.init_params(jax.random.key(4))
-    return Problem(7, "the same network with optax.adam", step, (params, tx.init(params)), (hill.X_train, hill.y_train), 2000)
+    return Problem(7, "the same network with optax.adam", step, (params, tx.init(params)), (points.X_train, points.y_train), 2000)
 
 
 # --- Chapter 8: the Flax NNX classifier -------------------------------------------------------
 def chapter8() -> Problem:
-    hill = parallel.hill_data(jax.random.key(0))
-    model = parallel.HillClassifier(8, rngs=nnx.Rngs(0))
+    points = hill.hill_data(jax.random.key(0))
+    model = flax_models.MLP(2, [8], 2, rngs=nnx.Rngs(0))
     optimizer = nnx.Optimizer(model, optax.adam(0.05), wrt=nnx.Param)
     graphdef, state = nnx.split((model, optimizer))
 
+    loss = flax_models.softmax_loss
+
     def eager_step(model_and_optimizer, X, y):  # the Chapter 8 step without nnx.jit
         model, optimizer = model_and_optimizer
-        grads = nnx.grad(parallel.loss)(model, X, y)
-        optimizer.update(model, grads)
+        with jax.disable_jit():
+            flax_models.train_step(loss, model, optimizer, X, y)
         return model, optimizer
 
     def jitted_step(model_and_optimizer, X, y):  # the Chapter 8 step, nnx.jit
         model, optimizer = model_and_optimizer
-        parallel.train_step(model, optimizer, X, y)
+        flax_models.train_step(loss, model, optimizer, X, y)
         return model, optimizer
 
     def functional_step(state, X, y):  # the same step on the split state, for lax.scan and cost analysis
         model, optimizer = nnx.merge(graphdef, state)
-        grads = nnx.grad(parallel.loss)(model, X, y)
-        optimizer.update(model, grads)
+        flax_models.train_step(loss, model, optimizer, X, y)
         return nnx.state((model, optimizer))
 
     def fresh():
-        model = parallel.HillClassifier(8, rngs=nnx.Rngs(0))
+        model = flax_models.MLP(2, [8], 2, rngs=nnx.Rngs(0))
         return model, nnx.Optimizer(model, optax.adam(0.05), wrt=nnx.Param)
 
     problem = Problem(
-        8, "Flax NNX classifier (2-8-2), nnx.Optimizer(adam)", functional_step, state, (hill.X_train, hill.y_train), 2000,
+        8, "Flax NNX classifier (2-8-2), nnx.Optimizer(adam)", functional_step, state, (points.X_train, points.y_train), 2000,
         unjitted_step=eager_step, jitted_step=jitted_step, fresh_objects=fresh,
     )
     return problem

@@ -50,6 +50,7 @@ import jax
 import numpy as np
 from flax import nnx
 
+import loops
 import problems
 from jaxbook import speed
 
@@ -80,25 +81,25 @@ def time_styles(problem: problems.Problem) -> list[dict]:
     # 1. a Python loop over an un-jitted step
     unjitted = problem.unjitted_step or problem.step
     if fresh is None:
-        run = lambda: speed.python_loop(unjitted, problem.state, n_unjitted, *problem.data)  # noqa: E731
+        run = lambda: loops.python_loop(unjitted, problem.state, n_unjitted, *problem.data)  # noqa: E731
     else:
         objects = fresh()
-        run = lambda: _block_objects(speed.python_loop(unjitted, objects, n_unjitted, *problem.data))  # noqa: E731
+        run = lambda: _block_objects(loops.python_loop(unjitted, objects, n_unjitted, *problem.data))  # noqa: E731
     rows.append({"method": "Python loop, un-jitted grad", "timing": speed.time_call(run, repeats=3), "steps": n_unjitted})
 
     # 2. a Python loop over a jitted step
     if fresh is None:
         jitted = jax.jit(problem.step)
-        run = lambda: speed.python_loop(jitted, problem.state, n_jitted, *problem.data)  # noqa: E731
+        run = lambda: loops.python_loop(jitted, problem.state, n_jitted, *problem.data)  # noqa: E731
         label = "Python loop, jitted step"
     else:
         objects = fresh()
-        run = lambda: _block_objects(speed.python_loop(problem.jitted_step, objects, n_jitted, *problem.data))  # noqa: E731
+        run = lambda: _block_objects(loops.python_loop(problem.jitted_step, objects, n_jitted, *problem.data))  # noqa: E731
         label = "Python loop, nnx.jit step"
     rows.append({"method": label, "timing": speed.time_call(run, repeats=5), "steps": n_jitted})
 
     # 3. one lax.scan
-    run = lambda: speed.scan_loop(problem.step, problem.state, problem.num_steps, *problem.data)  # noqa: E731
+    run = lambda: loops.scan_loop(problem.step, problem.state, problem.num_steps, *problem.data)  # noqa: E731
     rows.append({"method": "lax.scan, one compiled call", "timing": speed.time_call(run, repeats=5), "steps": problem.num_steps})
     return rows
 
@@ -108,15 +109,15 @@ def styles_agree(problem: problems.Problem, num_steps: int = 20) -> bool:
     fresh = problem.fresh_objects
     if fresh is None:
         states = [
-            speed.python_loop(problem.unjitted_step or problem.step, problem.state, num_steps, *problem.data),
-            speed.python_loop(jax.jit(problem.step), problem.state, num_steps, *problem.data),
+            loops.python_loop(problem.unjitted_step or problem.step, problem.state, num_steps, *problem.data),
+            loops.python_loop(jax.jit(problem.step), problem.state, num_steps, *problem.data),
         ]
     else:
         states = [
-            nnx.state(speed.python_loop(problem.unjitted_step, fresh(), num_steps, *problem.data)),
-            nnx.state(speed.python_loop(problem.jitted_step, fresh(), num_steps, *problem.data)),
+            nnx.state(loops.python_loop(problem.unjitted_step, fresh(), num_steps, *problem.data)),
+            nnx.state(loops.python_loop(problem.jitted_step, fresh(), num_steps, *problem.data)),
         ]
-    states.append(speed.scan_loop(problem.step, problem.state, num_steps, *problem.data))
+    states.append(loops.scan_loop(problem.step, problem.state, num_steps, *problem.data))
     leaves = [[np.asarray(leaf, dtype=np.float64) for leaf in jax.tree.leaves(state)] for state in states]
     return all(
         len(other) == len(leaves[0]) and all(np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(leaves[0], other))

@@ -53,27 +53,6 @@ def test_gradient_descent_reaches_the_closed_form(plane):
     np.testing.assert_allclose(float(history["loss"][-1]), np.mean((np.asarray(X, np.float64) @ b_closed - np.asarray(y, np.float64)) ** 2), rtol=1e-5)
 
 
-def test_descend_until_stops_at_the_tolerance(plane):
-    X, y, b_closed = plane
-    b, steps, grad_norm = descent.descend_until(regression.mse_loss, jnp.zeros(3), lr=0.1, tol=1e-4, data=(X, y))
-    assert grad_norm <= 1e-4
-    assert 20 < steps < 200
-    np.testing.assert_allclose(np.asarray(b), b_closed, atol=1e-4)
-    # one step fewer would not have met the tolerance
-    _, history = train.gradient_descent(regression.mse_loss, jnp.zeros(3), lr=0.1, num_steps=steps, data=(X, y), record_params=True)
-    before = history["params"][steps - 1]
-    assert float(jnp.linalg.norm(jax.grad(regression.mse_loss)(before, X, y))) > 1e-4
-    # the step cap is respected
-    _, capped, norm = descent.descend_until(regression.mse_loss, jnp.zeros(3), lr=0.1, tol=1e-4, max_steps=5, data=(X, y))
-    assert capped == 5 and norm > 1e-4
-
-
-def test_descend_until_docstring_example():
-    _, steps, _ = descent.descend_until(lambda t: jnp.sum(t**2), jnp.array([2.0, 1.0]), lr=0.1, tol=1e-3)
-    # |grad| = 2 sqrt(5) 0.8^k <= 1e-3  <=>  k >= log(2.236e-4) / log(0.8) = 37.7
-    assert steps == 38
-
-
 def test_minibatch_sgd_steps_are_means_not_divided_again(plane):
     X, y, _ = plane
     key = jax.random.key(1)
@@ -82,6 +61,11 @@ def test_minibatch_sgd_steps_are_means_not_divided_again(plane):
     # replay the first batch by hand: the same key split, the same permutation
     order = jax.random.permutation(jax.random.split(key, 1)[0], 1000)[:50]
     np.testing.assert_allclose(float(history["loss"][0]), float(regression.mse_loss(jnp.zeros(3), X[order], y[order])), rtol=1e-6)
+    # the full-data loss after the epoch is the loss of the final coefficients, in float64
+    X64, y64 = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    np.testing.assert_allclose(float(history["epoch_loss"][0]), np.mean((X64 @ np.asarray(b, np.float64) - y64) ** 2), rtol=1e-5)
+    frame = train.history_frame(history)
+    assert len(frame) == 21 and frame["epoch_loss"].notna().sum() == 1 and np.isfinite(frame.loc[20, "epoch_loss"])
     # one batch of 50 rows is one step of lr * (mean gradient), not lr * (mean gradient) / 50
     X50, y50 = X[:50], y[:50]
     b_one, _ = descent.minibatch_sgd(regression.mse_loss, jnp.zeros(3), key=key, lr=0.05, batch_size=50, num_epochs=1, data=(X50, y50))
@@ -121,5 +105,3 @@ def test_minibatch_sgd_bad_inputs(plane):
         descent.minibatch_sgd(regression.mse_loss, jnp.zeros(3), **{**kwargs, "data": (X, y[:-1])})
     with pytest.raises(ValueError, match="num_epochs must be a positive integer; got 0"):
         descent.minibatch_sgd(regression.mse_loss, jnp.zeros(3), **{**kwargs, "num_epochs": 0})
-    with pytest.raises(ValueError, match="tol must be a positive finite number; got 0"):
-        descent.descend_until(regression.mse_loss, jnp.zeros(3), lr=0.1, tol=0.0, data=(X, y))

@@ -9,14 +9,14 @@ import optax
 import pytest
 from flax import nnx
 
-from jaxbook import flax_models, nn, optim, train
+from jaxbook import flax_models, hill, nn, optim, train
 from jaxbook.checks import ch08
 
 
 @pytest.mark.parametrize("seed,width", [(0, 2), (1, 2), (2, 3)])
 def test_hand_written_optax_and_nnx_losses_agree(seed, width):
     """The consistency test of issue 5: same parameters, same loss, in all three chapters."""
-    data = nn.hill_data(jax.random.key(10 + seed), n_train=500, n_val=10)
+    data = hill.hill_data(jax.random.key(10 + seed), n_train=500, n_val=10)
     params = nn.init_params(jax.random.key(seed), width=width, init_scale=2.0)
     hand = nn.loss(params, data.X_train, data.y_train)
     with_optax = jnp.mean(optax.sigmoid_binary_cross_entropy(nn.logits(params, data.X_train), data.y_train))
@@ -33,7 +33,7 @@ def test_hand_written_optax_and_nnx_losses_agree(seed, width):
 
 
 def test_one_sgd_step_is_the_same_in_all_three_chapters():
-    data = nn.hill_data(jax.random.key(3), n_train=300, n_val=10)
+    data = hill.hill_data(jax.random.key(3), n_train=300, n_val=10)
     params = nn.init_params(jax.random.key(4))
     by_hand, _ = train.gradient_descent(nn.loss, params, lr=0.5, num_steps=1, data=(data.X_train, data.y_train))
     with_optax, _ = optim.fit(nn.loss, params, optax.sgd, lr=0.5, num_steps=1, data=(data.X_train, data.y_train))
@@ -63,7 +63,7 @@ def test_from_params_and_to_params_round_trip_and_errors():
 def test_two_logits_are_one_logit_in_disguise():
     model = flax_models.MLP(2, [2], 2, rngs=nnx.Rngs(5))
     X = jax.random.uniform(jax.random.key(6), (40, 2))
-    y = nn.hill_labels(X)
+    y = hill.hill_labels(X)
     as_one = flax_models.to_params(model)
     np.testing.assert_allclose(jax.nn.softmax(model(X), axis=1)[:, 1], jax.nn.sigmoid(nn.logits(as_one, X)), atol=1e-6)
     np.testing.assert_allclose(flax_models.softmax_loss(model, X, y), nn.loss(as_one, X, y), rtol=1e-5)
@@ -85,39 +85,55 @@ def test_mlp_matches_numpy_and_linen():
             h = linen.sigmoid(linen.Dense(2)(x))  # declared first, so named Dense_0
             return linen.Dense(1)(h)
 
-    hill = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(1))
-    variables = {"params": {"Dense_0": {"kernel": hill.hidden[0].kernel[...], "bias": hill.hidden[0].bias[...]},
-                            "Dense_1": {"kernel": hill.output.kernel[...], "bias": hill.output.bias[...]}}}
-    np.testing.assert_allclose(LinenNet().apply(variables, X[:, :2]), hill(X[:, :2]), rtol=1e-6)
+    hill_model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(1))
+    variables = {"params": {"Dense_0": {"kernel": hill_model.hidden[0].kernel[...], "bias": hill_model.hidden[0].bias[...]},
+                            "Dense_1": {"kernel": hill_model.output.kernel[...], "bias": hill_model.output.bias[...]}}}
+    np.testing.assert_allclose(LinenNet().apply(variables, X[:, :2]), hill_model(X[:, :2]), rtol=1e-6)
 
 
 def test_fit_trains_in_place_and_matches_a_python_loop():
-    data = nn.hill_data(jax.random.key(2), n_train=200, n_val=10)
+    data = hill.hill_data(jax.random.key(2), n_train=200, n_val=10)
     model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
     twin = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
-    optimizer, losses = flax_models.fit(model, optax.adam(0.05), flax_models.sigmoid_loss, data.X_train, data.y_train,
-                                        num_steps=7, batch_size=50, key=jax.random.key(4), lr=0.05)
-    assert losses.shape == (7,) and int(optimizer.step[...]) == 7
-    order = np.asarray(jnp.argsort(jax.random.bits(jax.random.key(4), (200,))))
+    trained, history = flax_models.fit(flax_models.sigmoid_loss, model, optax.adam, lr=0.05, num_steps=7,
+                                       data=(data.X_train, data.y_train), batch_size=50, key=jax.random.key(4))
+    assert trained is model
+    assert history["loss"].shape == (7,) and history["epoch_loss"].shape == (2,)
+    # four batches of 50 per epoch, each epoch a fresh permutation from its own key
+    orders = [np.asarray(jax.random.permutation(k, 200)) for k in jax.random.split(jax.random.key(4), 2)]
     twin_optimizer = nnx.Optimizer(twin, optax.adam(0.05), wrt=nnx.Param)
     for t in range(7):
-        idx = order[(np.arange(50) + 50 * t) % 200]
+        idx = orders[t // 4][50 * (t % 4) : 50 * (t % 4 + 1)]
         loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(twin, data.X_train[idx], data.y_train[idx])
-        np.testing.assert_allclose(losses[t], loss, rtol=1e-5)
+        np.testing.assert_allclose(history["loss"][t], loss, rtol=1e-5)
         twin_optimizer.update(twin, grads)
     np.testing.assert_allclose(model.hidden[0].kernel[...], twin.hidden[0].kernel[...], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(history["epoch_loss"][-1], flax_models.sigmoid_loss(twin, data.X_train, data.y_train), rtol=1e-5)
+
+
+def test_train_step_is_the_nnx_idiom():
+    data = hill.hill_data(jax.random.key(2), n_train=100, n_val=10)
+    models = [flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3)) for _ in range(2)]
+    optimizers = [nnx.Optimizer(m, optax.adam(0.05), wrt=nnx.Param) for m in models]
+    loss = flax_models.train_step(flax_models.sigmoid_loss, models[0], optimizers[0], data.X_train, data.y_train)
+    expected, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(models[1], data.X_train, data.y_train)
+    optimizers[1].update(models[1], grads)
+    np.testing.assert_allclose(loss, expected, rtol=1e-6)
+    np.testing.assert_allclose(models[0].output.kernel[...], models[1].output.kernel[...], rtol=1e-6)
+    assert int(optimizers[0].step[...]) == 1
 
 
 def test_fit_detects_divergence_and_bad_arguments():
-    data = nn.hill_data(jax.random.key(2), n_train=100, n_val=10)
+    data = hill.hill_data(jax.random.key(2), n_train=100, n_val=10)
     model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
+    XY = (data.X_train, data.y_train)
     with pytest.raises(train.DivergenceError, match="try a smaller learning rate"):
-        flax_models.fit(model, optax.sgd(1e12), flax_models.sigmoid_loss, data.X_train, data.y_train,
-                        num_steps=5, batch_size=50, key=jax.random.key(0), lr=1e12)
-    with pytest.raises(ValueError, match=r"batch_size must be at most the number of examples \(100\); got 500"):
-        flax_models.fit(model, optax.sgd(0.1), flax_models.sigmoid_loss, data.X_train, data.y_train, num_steps=5, batch_size=500, key=jax.random.key(0))
+        flax_models.fit(flax_models.sigmoid_loss, model, optax.sgd, lr=1e12, num_steps=5, data=XY, batch_size=50, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"batch_size must be at most the number of rows \(100\); got 500"):
+        flax_models.fit(flax_models.sigmoid_loss, model, optax.sgd, lr=0.1, num_steps=5, data=XY, batch_size=500, key=jax.random.key(0))
     with pytest.raises(ValueError, match="must have the same number of rows"):
-        flax_models.fit(model, optax.sgd(0.1), flax_models.sigmoid_loss, data.X_train, data.y_train[:50], num_steps=5, batch_size=5, key=jax.random.key(0))
+        flax_models.fit(flax_models.sigmoid_loss, model, optax.sgd, lr=0.1, num_steps=5, data=(data.X_train, data.y_train[:50]),
+                        batch_size=5, key=jax.random.key(0))
 
 
 def test_standardise_uses_training_statistics_only():

@@ -7,13 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxbook import nn, train
+from jaxbook import hill, nn, regions, studies, train
 from jaxbook.checks import ch06
 
 
 @pytest.fixture(scope="module")
 def data():
-    return nn.hill_data(jax.random.key(0), n_train=500, n_val=200)
+    return hill.hill_data(jax.random.key(0), n_train=500, n_val=200)
 
 
 def numpy_logits(params, X):
@@ -29,18 +29,18 @@ def test_hill_data_shapes_labels_and_reproducibility(data):
     expected = (X[:, 1] >= 2.5 * X[:, 0] * (1 - X[:, 0])).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(data.y_train), expected)
     assert X.min() >= 0 and X.max() <= 1
-    again = nn.hill_data(jax.random.key(0), n_train=500, n_val=200)
+    again = hill.hill_data(jax.random.key(0), n_train=500, n_val=200)
     np.testing.assert_array_equal(np.asarray(again.X_val), np.asarray(data.X_val))
     # the default size is the book's: 10000 training and 1000 validation points
-    full = nn.hill_data(jax.random.key(0))
+    full = hill.hill_data(jax.random.key(0))
     assert full.X_train.shape == (10_000, 2) and full.X_val.shape == (1_000, 2)
 
 
 def test_hill_data_rejects_bad_sizes():
     with pytest.raises(ValueError, match="n_train must be a positive integer; got 0"):
-        nn.hill_data(jax.random.key(0), n_train=0)
+        hill.hill_data(jax.random.key(0), n_train=0)
     with pytest.raises(ValueError, match="n_val"):
-        nn.hill_data(jax.random.key(0), n_val=2.5)
+        hill.hill_data(jax.random.key(0), n_val=2.5)
 
 
 def test_init_params_shapes_scale_and_keys():
@@ -111,42 +111,49 @@ def test_bad_inputs_are_named():
 
 def test_fit_decreases_loss_and_detects_divergence(data):
     params = nn.init_params(jax.random.key(4))
-    final, history = nn.fit(params, data.X_train, data.y_train, lr=3.0, num_steps=200)
+    final, history = nn.fit(params, data=(data.X_train, data.y_train), lr=3.0, num_steps=200)
     assert history["loss"].shape == (201,) and history["accuracy"].shape == (200,)
     assert float(history["loss"][-1]) < float(history["loss"][0])
     with pytest.raises(train.DivergenceError, match="try a smaller learning rate"):
-        nn.fit(params, data.X_train, data.y_train, lr=1e12, num_steps=5)
+        nn.fit(params, data=(data.X_train, data.y_train), lr=1e12, num_steps=5)
 
 
 def test_fit_seeds_matches_one_network_at_a_time(data):
     keys = jax.random.split(jax.random.key(1), 3)
-    study = nn.fit_seeds(keys, data, lr=3.0, num_steps=40, record_every=20)
+    study = studies.fit_seeds(keys, data, lr=3.0, num_steps=40, record_every=20)
     assert study.loss_curves.shape == (3, 3) and study.val_accuracy.shape == (3,)
     for i in range(3):
-        alone, history = nn.fit(nn.init_params(keys[i]), data.X_train, data.y_train, lr=3.0, num_steps=40)
+        alone, history = nn.fit(nn.init_params(keys[i]), data=(data.X_train, data.y_train), lr=3.0, num_steps=40)
         for name in nn.PARAM_NAMES:
-            np.testing.assert_allclose(nn.unstack(study.params, i)[name], alone[name], rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(studies.unstack(study.params, i)[name], alone[name], rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(study.loss_curves[i], history["loss"][::20], rtol=1e-4)
         np.testing.assert_allclose(study.val_accuracy[i], nn.accuracy(alone, data.X_val, data.y_val), atol=2e-3)
+
+
+def test_fit_seeds_records_divergence_instead_of_raising(data):
+    keys = jax.random.split(jax.random.key(1), 2)
+    study = studies.fit_seeds(keys, data, lr=1e12, num_steps=20, record_every=10)
+    assert study.diverged.tolist() == [True, True]
+    assert not studies.fit_seeds(keys, data, lr=3.0, num_steps=20, record_every=10).diverged.any()
 
 
 def test_fit_seeds_rejects_bad_arguments(data):
     keys = jax.random.split(jax.random.key(1), 2)
     with pytest.raises(ValueError, match="num_steps must be a multiple of record_every=100; got 150"):
-        nn.fit_seeds(keys, data, lr=1.0, num_steps=150)
+        studies.fit_seeds(keys, data, lr=1.0, num_steps=150)
     with pytest.raises(ValueError, match="lr must be a positive finite number; got 0"):
-        nn.fit_seeds(keys, data, lr=0, num_steps=100)
+        studies.fit_seeds(keys, data, lr=0, num_steps=100)
     with pytest.raises(ValueError, match="keys must be a 1-D batch of keys"):
-        nn.fit_seeds(jax.random.split(jax.random.key(1), (2, 2)), data, lr=1.0, num_steps=100)
+        studies.fit_seeds(jax.random.split(jax.random.key(1), (2, 2)), data, lr=1.0, num_steps=100)
 
 
 def test_grid_and_unit_lines():
     params = {"W1": jnp.array([[-2.0, 2.0], [1.0, 1.0]]), "b1": jnp.array([0.0, -2.0]), "w2": jnp.ones(2), "b2": jnp.array(0.0)}
-    xx, yy, prob = nn.grid_probabilities(params, num=11)
+    xx, yy, prob = regions.grid_probabilities(params, num=11)
     assert xx.shape == yy.shape == prob.shape == (11, 11)
     np.testing.assert_allclose(prob[3, 7], 1 / (1 + np.exp(-numpy_logits(params, np.array([[0.7, 0.3]]))[0])), rtol=1e-5)
-    np.testing.assert_allclose(nn.hidden_unit_line(params, 0, jnp.array([0.0, 0.5])), [0.0, 1.0])
-    np.testing.assert_allclose(nn.hidden_unit_line(params, 1, jnp.array([0.0, 0.5])), [2.0, 1.0])
+    np.testing.assert_allclose(regions.hidden_unit_line(params, 0, jnp.array([0.0, 0.5])), [0.0, 1.0])
+    np.testing.assert_allclose(regions.hidden_unit_line(params, 1, jnp.array([0.0, 0.5])), [2.0, 1.0])
 
 
 # --- the Chapter 6 checkers ---------------------------------------------------------------------
@@ -185,7 +192,7 @@ def hand_hill(k=30.0, s=1.6, c=0.02):
 
 
 def test_check_hand_made_hill():
-    data = nn.hill_data(jax.random.key(0))
+    data = hill.hill_data(jax.random.key(0))
     assert ch06.check_hand_made_hill(hand_hill(), data).ok
     flipped = {**hand_hill(), "w2": -hand_hill()["w2"], "b2": -hand_hill()["b2"]}
     assert "wrong way round" in ch06.check_hand_made_hill(flipped, data).message

@@ -1,4 +1,4 @@
-"""jaxbook.parallel: the hill data and classifier, meshes and shardings, data-parallel training.
+"""jaxbook.parallel and data-parallel training: Chapter 8's classifier and train step, sharded.
 
 The tests in this process use whatever ``jax.devices()`` holds (usually one CPU device: other
 tests may have started JAX already). The data-parallel run on 4 simulated devices happens in a
@@ -16,25 +16,25 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
-from jax.sharding import PartitionSpec
+from jax.sharding import AxisType, NamedSharding, PartitionSpec
 
-from jaxbook import parallel
+from jaxbook import flax_models, hill, parallel
 
 
 def test_hill_data_shapes_labels_and_reproducibility():
-    data = parallel.hill_data(jax.random.key(0), n_train=500, n_val=50)
+    data = hill.hill_data(jax.random.key(0), n_train=500, n_val=50)
     assert data.X_train.shape == (500, 2) and data.y_train.shape == (500,) and data.X_val.shape == (50, 2)
     X = np.asarray(data.X_train, dtype=np.float64)
     assert X.min() >= 0 and X.max() <= 1
     np.testing.assert_array_equal(data.y_train, (X[:, 1] >= 2.5 * X[:, 0] * (1 - X[:, 0])).astype(np.float32))
-    again = parallel.hill_data(jax.random.key(0), n_train=500, n_val=50)
+    again = hill.hill_data(jax.random.key(0), n_train=500, n_val=50)
     np.testing.assert_array_equal(again.X_val, data.X_val)
     with pytest.raises(ValueError, match="n_train must be a positive integer; got 0"):
-        parallel.hill_data(jax.random.key(0), n_train=0)
+        hill.hill_data(jax.random.key(0), n_train=0)
 
 
 def test_classifier_forward_pass_and_loss_against_numpy():
-    model = parallel.HillClassifier(3, rngs=nnx.Rngs(0))
+    model = flax_models.MLP(2, [3], 2, rngs=nnx.Rngs(0))
     X = jax.random.uniform(jax.random.key(1), (7, 2))
     y = jnp.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0])
     W1, b1 = np.asarray(model.hidden[0].kernel[...]), np.asarray(model.hidden[0].bias[...])
@@ -43,73 +43,50 @@ def test_classifier_forward_pass_and_loss_against_numpy():
     np.testing.assert_allclose(model(X), logits, rtol=1e-5, atol=1e-6)
     log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     expected_loss = -np.mean(log_softmax[np.arange(7), y.astype(int)])
-    np.testing.assert_allclose(parallel.loss(model, X, y), expected_loss, rtol=1e-5)
-    np.testing.assert_allclose(parallel.accuracy(model, X, y), np.mean(logits.argmax(axis=1) == y), rtol=1e-6)
-    with pytest.raises(ValueError, match="width must be a positive integer; got 0"):
-        parallel.HillClassifier(0, rngs=nnx.Rngs(0))
+    np.testing.assert_allclose(flax_models.softmax_loss(model, X, y), expected_loss, rtol=1e-5)
+    np.testing.assert_allclose(flax_models.accuracy(model, X, y), np.mean(logits.argmax(axis=1) == y), rtol=1e-6)
 
 
 def test_train_step_lowers_the_loss_and_updates_in_place():
-    data = parallel.hill_data(jax.random.key(0), n_train=1000, n_val=10)
-    model = parallel.HillClassifier(8, rngs=nnx.Rngs(0))
+    data = hill.hill_data(jax.random.key(0), n_train=1000, n_val=10)
+    model = flax_models.MLP(2, [8], 2, rngs=nnx.Rngs(0))
     optimizer = nnx.Optimizer(model, optax.adam(0.1), wrt=nnx.Param)
     before = np.asarray(model.output.kernel[...]).copy()
-    losses = [float(parallel.train_step(model, optimizer, data.X_train, data.y_train)) for _ in range(30)]
+    losses = [float(flax_models.train_step(flax_models.softmax_loss, model, optimizer, data.X_train, data.y_train)) for _ in range(30)]
     assert losses[-1] < 0.8 * losses[0]
     assert not np.allclose(before, model.output.kernel[...])
 
 
-def test_mesh_and_shardings_on_the_available_devices():
+def test_shard_devices_on_the_available_devices():
     devices = len(jax.devices())
-    mesh = parallel.data_mesh()
-    assert dict(mesh.shape) == {"data": devices}
+    mesh = jax.make_mesh((devices,), ("data",), axis_types=(AxisType.Auto,))
     X = jnp.arange(8.0 * devices).reshape(4 * devices, 2)
-    y = jnp.arange(4.0 * devices)
-    X_sharded, y_sharded = parallel.shard_batch(mesh, X, y)
-    assert X_sharded.sharding.spec == PartitionSpec("data") and y_sharded.sharding.spec == PartitionSpec("data")
+    X_sharded = jax.device_put(X, NamedSharding(mesh, PartitionSpec("data")))
     np.testing.assert_array_equal(X_sharded, X)
     assert parallel.shard_devices(X_sharded) == [(d.id, 4 * i, 4) for i, d in enumerate(sorted(jax.devices(), key=lambda d: d.id))]
-    replicated = parallel.replicate(mesh, {"w": jnp.ones(3)})
-    assert replicated["w"].sharding.spec == PartitionSpec() and replicated["w"].sharding.is_fully_replicated
-    model = parallel.HillClassifier(rngs=nnx.Rngs(0))
-    parallel.replicate_state(mesh, model)
-    assert model.hidden[0].kernel[...].sharding.spec == PartitionSpec()
-
-
-def test_mesh_and_sharding_errors_name_the_problem():
-    devices = len(jax.devices())
-    with pytest.raises(ValueError, match=f"num_devices must be at most the number of devices, {devices}; got {devices + 1}.*xla_force_host_platform_device_count"):
-        parallel.data_mesh(devices + 1)
-    mesh = parallel.data_mesh()
-    with pytest.raises(ValueError, match=r"axis_name must be an axis of the mesh, one of \('data',\); got 'batch'"):
-        parallel.shard_batch(mesh, jnp.zeros((4, 2)), axis_name="batch")
-    with pytest.raises(ValueError, match=r"arrays\[0\] must have a first axis divisible by the \d+ devices of axis 'data'; got shape \(\)"):
-        parallel.shard_batch(mesh, jnp.zeros(()))
+    replicated = jax.device_put(X, NamedSharding(mesh, PartitionSpec()))
+    assert parallel.shard_devices(replicated) == [(d.id, 0, 4 * devices) for d in sorted(jax.devices(), key=lambda d: d.id)]
 
 
 SUBPROCESS_SCRIPT = textwrap.dedent(
     """
     import jax, jax.numpy as jnp, numpy as np, optax
     from flax import nnx
-    from jaxbook import parallel
+    from jax.sharding import AxisType, NamedSharding, PartitionSpec
+    from jaxbook import flax_models, hill, parallel
     assert len(jax.devices()) == 4, jax.devices()
-    data = parallel.hill_data(jax.random.key(0), n_train=2000, n_val=10)
-    mesh = parallel.data_mesh()
-    try:
-        parallel.shard_batch(mesh, jnp.zeros((6, 2)))
-    except ValueError as error:
-        assert "divisible by the 4 devices" in str(error), error
-    else:
-        raise AssertionError("6 rows on 4 devices should fail")
+    data = hill.hill_data(jax.random.key(0), n_train=2000, n_val=10)
+    mesh = jax.make_mesh((4,), ("data",), axis_types=(AxisType.Auto,))
+    batch, replicated = NamedSharding(mesh, PartitionSpec("data")), NamedSharding(mesh, PartitionSpec())
 
     def run(sharded):
-        model = parallel.HillClassifier(8, rngs=nnx.Rngs(0))
+        model = flax_models.MLP(2, [8], 2, rngs=nnx.Rngs(0))
         optimizer = nnx.Optimizer(model, optax.adam(0.1), wrt=nnx.Param)
         X, y = data.X_train, data.y_train
         if sharded:
-            parallel.replicate_state(mesh, model, optimizer)
-            X, y = parallel.shard_batch(mesh, X, y)
-        losses = np.array([parallel.train_step(model, optimizer, X, y) for _ in range(20)])
+            nnx.update((model, optimizer), jax.device_put(nnx.state((model, optimizer)), replicated))
+            X, y = jax.device_put(X, batch), jax.device_put(y, batch)
+        losses = np.array([flax_models.train_step(flax_models.softmax_loss, model, optimizer, X, y) for _ in range(20)])
         return model, losses, X
 
     model_1, losses_1, _ = run(False)

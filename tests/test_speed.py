@@ -4,7 +4,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 from jaxbook import speed
@@ -69,34 +68,6 @@ def test_machine_limits_are_positive_rates():
     assert speed.memory_bandwidth(256, repeats=2) > 1e6
     with pytest.raises(ValueError, match="n must be a positive integer; got 0"):
         speed.peak_flops(0)
-
-
-def sphere_step(t):
-    return t - 0.1 * jax.grad(lambda t: jnp.sum(t**2))(t)
-
-
-def regression_step(b, X, y):
-    return b - 0.1 * jax.grad(lambda b: jnp.mean((X @ b - y) ** 2))(b)
-
-
-def test_python_loop_and_scan_loop_agree_with_the_closed_form():
-    t0 = jnp.array([2.0, 1.0])
-    expected = np.array([2.0, 1.0]) * 0.8**25  # each step multiplies by 1 - 2 lr
-    np.testing.assert_allclose(speed.python_loop(sphere_step, t0, 25), expected, rtol=1e-5)
-    np.testing.assert_allclose(speed.scan_loop(sphere_step, t0, 25), expected, rtol=1e-5)
-
-
-def test_loops_pass_data_and_reach_least_squares():
-    rng = np.random.default_rng(0)
-    X = jnp.asarray(rng.normal(size=(50, 3)), dtype=jnp.float32)
-    y = jnp.asarray(rng.normal(size=50), dtype=jnp.float32)
-    reference = np.linalg.lstsq(np.asarray(X, np.float64), np.asarray(y, np.float64), rcond=None)[0]
-    by_scan = speed.scan_loop(regression_step, jnp.zeros(3), 500, X, y)
-    by_loop = speed.python_loop(jax.jit(regression_step), jnp.zeros(3), 500, X, y)
-    np.testing.assert_allclose(by_scan, reference, atol=1e-4)
-    np.testing.assert_allclose(by_loop, by_scan, atol=1e-5)
-    with pytest.raises(ValueError, match="num_steps must be a positive integer; got 0"):
-        speed.python_loop(sphere_step, jnp.ones(2), 0)
 
 
 def test_gflops():

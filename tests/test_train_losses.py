@@ -68,3 +68,60 @@ def test_stable_binary_cross_entropy_matches_the_formula_and_survives_large_logi
 
 def test_mean_squared_error():
     assert float(losses.mean_squared_error(jnp.array([1.0, 2.0, 3.0]), jnp.array([1.0, 2.0, 5.0]))) == pytest.approx(4 / 3)
+
+
+def test_batch_indices_draw_a_fresh_permutation_every_epoch():
+    key = jax.random.key(3)
+    rows = np.asarray(train.batch_indices(key, 10, 3, 7))  # 3 batches of 3 per epoch, one row left over
+    assert rows.shape == (7, 3)
+    keys = jax.random.split(key, 3)  # 7 steps need 3 epochs
+    for epoch in range(3):
+        expected = np.asarray(jax.random.permutation(keys[epoch], 10))[:9].reshape(3, 3)
+        np.testing.assert_array_equal(rows[3 * epoch : 3 * epoch + 3], expected[: len(rows[3 * epoch : 3 * epoch + 3])])
+        assert len(set(rows[3 * epoch : 3 * epoch + 3].ravel().tolist())) == len(rows[3 * epoch : 3 * epoch + 3].ravel())
+    assert not np.array_equal(rows[0:3], rows[3:6])  # a new order, not the same one again
+    with pytest.raises(ValueError, match="batch_size must be at most n=10; got 11"):
+        train.batch_indices(key, 10, 11, 2)
+
+
+def test_divergence_rule_is_the_same_traced_and_eager():
+    curves = jnp.array([[1.0, 0.5, 0.25], [1.0, jnp.inf, 0.0], [1.0, 2e6, 1.0], [2.0, 1.5e6, 1.0]])
+    traced = jax.jit(jax.vmap(train.diverged))(curves)
+    eager = []
+    for curve in curves:
+        try:
+            train.check_losses(curve, lr=0.1)
+            eager.append(False)
+        except train.DivergenceError:
+            eager.append(True)
+    assert traced.tolist() == eager == [False, True, True, False]
+    with pytest.raises(train.DivergenceError, match="grew from 1 to 2e\\+06 at step 1 with lr=0.1"):
+        train.check_losses(curves[2], lr=0.1)
+
+
+def test_run_steps_with_mini_batches_and_a_last_short_epoch():
+    # the mean of the batch as the "gradient": after each step t is replaced by the batch mean
+    x = jnp.arange(6.0)
+    indices = train.batch_indices(jax.random.key(0), 6, 2, 4)  # 3 steps per epoch, 4 steps: a short 2nd epoch
+
+    def step(t, batch):
+        (xb,) = batch
+        return jnp.mean(xb), {"batch_sum": jnp.sum(xb)}
+
+    t, records, evaluations = train.run_steps(
+        step, jnp.float32(0.0), (x,), num_steps=4, indices=indices, per_epoch=3, evaluate=lambda t: 10 * t
+    )
+    rows = np.asarray(indices)
+    np.testing.assert_allclose(records["batch_sum"], rows.sum(axis=1))
+    np.testing.assert_allclose(float(t), rows[-1].mean())
+    np.testing.assert_allclose(evaluations, [10 * rows[2].mean(), 10 * rows[3].mean()])
+
+
+def test_history_frame_places_epoch_series_at_the_end_of_their_epoch():
+    history = train.History({"loss": jnp.arange(5.0), "epoch_loss": jnp.array([7.0, 8.0])}, num_steps=5, per_epoch=3)
+    frame = train.history_frame(history)
+    assert len(frame) == 6
+    assert frame["epoch_loss"].dropna().to_dict() == {3: 7.0, 5: 8.0}
+    assert np.isnan(frame.loc[5, "loss"])
+    with pytest.raises(ValueError, match="history must be a jaxbook.train.History"):
+        train.history_frame({"loss": jnp.ones(2)})

@@ -1,10 +1,11 @@
 """Networks as Flax NNX modules, and a compiled training loop for them.
 
 Introduced in Chapter 8. :class:`MLP` is the two-layer network of Chapter 6 written with
-``nnx.Linear`` layers (and, with other sizes, the capstone's network); :func:`fit` trains a module
-with ``nnx.Optimizer(model, tx, wrt=nnx.Param)`` and ``optimizer.update(model, grads)``, running
-all steps inside one ``lax.scan`` by splitting the model and optimiser into a static graph and a
-pytree of arrays (``nnx.split`` / ``nnx.merge``).
+``nnx.Linear`` layers (and, with other sizes, the capstone's network and Chapter 9's data-parallel
+classifier); :func:`train_step` is the NNX training step (``nnx.value_and_grad``, then
+``optimizer.update(model, grads)`` on an ``nnx.Optimizer``), and :func:`fit` runs it on the
+training-loop core of ``jaxbook.train``, all steps inside one ``lax.scan``, by splitting the model
+and its optimiser into a static graph and a pytree of arrays (``nnx.split`` / ``nnx.merge``).
 """
 
 from __future__ import annotations
@@ -130,89 +131,113 @@ def accuracy(model: nnx.Module, X: Array, y: Array) -> Array:
     return jnp.mean(predict(model, X) == y.astype(jnp.int32))
 
 
-@partial(jax.jit, static_argnames=("graphdef", "loss_fn", "batch_size", "num_steps"))
-def _scan_steps(graphdef, state, X, y, order, loss_fn, batch_size, num_steps):
-    n = X.shape[0]
-    cycle = jnp.concatenate([order, order[:batch_size]])
-    X_shuffled, y_shuffled = X[cycle], y[cycle]
+@nnx.jit(static_argnums=0)
+def train_step(loss_fn: Callable[..., Array], model: nnx.Module, nnx_optimizer: nnx.Optimizer, *batch: Array) -> Array:
+    """One optimiser step on a batch; updates ``model`` and ``nnx_optimizer`` in place. Chapter 8.
 
-    def step(state, t):
-        model, optimizer = nnx.merge(graphdef, state)
-        start = (t * batch_size) % n
-        X_batch = jax.lax.dynamic_slice_in_dim(X_shuffled, start, batch_size)
-        y_batch = jax.lax.dynamic_slice_in_dim(y_shuffled, start, batch_size)
-        loss, grads = nnx.value_and_grad(loss_fn)(model, X_batch, y_batch)
-        optimizer.update(model, grads)
-        return nnx.state((model, optimizer)), loss
+    The NNX idiom, written once for the book: ``loss, grads = nnx.value_and_grad(loss_fn)(model,
+    *batch)``, then ``nnx_optimizer.update(model, grads)``, under ``nnx.jit``. :func:`fit` runs it
+    inside its ``lax.scan``; Chapter 9 calls it on sharded batches, unchanged: where the batch and
+    the parameters live decides how it runs.
 
-    return jax.lax.scan(step, state, jnp.arange(num_steps))
+    Args:
+      loss_fn: ``loss_fn(model, *batch) -> scalar``, e.g. :func:`sigmoid_loss`; static (the same
+        function object each time).
+      model: an NNX module.
+      nnx_optimizer: ``nnx.Optimizer(model, tx, wrt=nnx.Param)``, Flax's optimiser object (in the
+        package, ``optimizer`` is always a function from a learning rate to an optax optimiser).
+      batch: the arrays ``loss_fn`` takes after the model, e.g. ``X, y``.
+
+    Returns:
+      The batch loss before the update.
+
+    Example:
+      >>> model = MLP(2, [2], 1, rngs=nnx.Rngs(0))
+      >>> nnx_optimizer = nnx.Optimizer(model, optax.adam(0.01), wrt=nnx.Param)
+      >>> float(train_step(sigmoid_loss, model, nnx_optimizer, jnp.zeros((4, 2)), jnp.ones(4))) > 0
+      True
+    """
+    loss, grads = nnx.value_and_grad(loss_fn)(model, *batch)
+    nnx_optimizer.update(model, grads)
+    return loss
+
+
+@partial(jax.jit, static_argnames=("graphdef", "loss_fn", "optimizer", "num_steps", "per_epoch"))
+def _fit(graphdef, state, lr, data, indices, loss_fn, optimizer, num_steps, per_epoch):
+    model = nnx.merge(graphdef, state)
+    nnx_optimizer = nnx.Optimizer(model, optimizer(lr), wrt=nnx.Param)
+    both, carry = nnx.split((model, nnx_optimizer))
+
+    def step(carry, batch):
+        model, nnx_optimizer = nnx.merge(both, carry)
+        loss = train_step(loss_fn, model, nnx_optimizer, *batch)
+        return nnx.state((model, nnx_optimizer)), {"loss": loss}
+
+    def evaluate(carry):
+        return loss_fn(nnx.merge(both, carry)[0], *data)
+
+    carry, records, evaluations = train.run_steps(
+        step, carry, data, num_steps=num_steps, indices=indices, per_epoch=per_epoch, evaluate=evaluate
+    )
+    return nnx.state(nnx.merge(both, carry)[0]), records, evaluations
 
 
 def fit(
+    loss_fn: Callable[..., Array],
     model: nnx.Module,
-    tx: optax.GradientTransformation,
-    loss_fn: Callable[[nnx.Module, Array, Array], Array],
-    X: Array,
-    y: Array,
+    optimizer: Callable[[Any], optax.GradientTransformation],
     *,
+    lr: float,
     num_steps: int,
+    data: tuple[Array, ...],
     batch_size: int,
     key: Array,
-    lr: float | None = None,
-) -> tuple[nnx.Optimizer, Array]:
-    """Train ``model`` in place with ``tx`` on mini-batches, all steps in one compiled ``lax.scan``.
+) -> tuple[nnx.Module, train.History]:
+    """Train ``model`` in place on mini-batches, all steps in one compiled ``lax.scan``.
 
-    Each step is the NNX idiom ``loss, grads = nnx.value_and_grad(loss_fn)(model, X_batch, y_batch)``
-    then ``optimizer.update(model, grads)`` with ``optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)``.
-    The data are shuffled once with ``key`` and visited in consecutive batches. Chapter 8.
+    The same convention as ``jaxbook.optim.fit``, with a Flax model in place of a pytree of
+    parameters. Each step is :func:`train_step` with ``nnx.Optimizer(model, optimizer(lr),
+    wrt=nnx.Param)``; the data are shuffled afresh every epoch with ``key``
+    (``jaxbook.train.batch_indices``). Chapter 8.
 
     Args:
+      loss_fn: ``loss_fn(model, *data) -> scalar``; the same function object each time.
       model: an NNX module; updated in place.
-      tx: an optax optimiser. It becomes part of the compiled program's static key, so pass the
-        same object to several calls (e.g. one per seed) to compile the loop only once.
-      loss_fn: ``loss_fn(model, X, y) -> scalar``; the same function object each time.
-      X, y: training inputs ``(n, d)`` and labels ``(n,)``.
+      optimizer: a function from the learning rate to an ``optax.GradientTransformation``, e.g.
+        ``optax.adam``. The learning rate is an argument of the compiled loop, so several calls
+        with the same ``optimizer`` (one per seed, say) compile it once.
+      lr: the learning rate, > 0.
       num_steps, batch_size: how many steps, of how many examples.
-      key: a ``jax.random.key`` for the shuffle.
-      lr: the learning rate inside ``tx``, if known: then a millionfold growth of the loss is
-        also caught, and the message suggests a value ten times smaller.
+      data: the arrays ``loss_fn`` takes after the model, e.g. ``(X, y)``, each with ``n`` rows.
+      key: a ``jax.random.key`` for the mini-batches.
 
     Returns:
-      ``(optimizer, losses)``: the ``nnx.Optimizer`` (its ``step`` counts updates) and the
-      mini-batch loss of every step, shape ``(num_steps,)``.
+      ``(model, history)``: the trained model (the same object) and a ``jaxbook.train.History``
+      with ``history["loss"]``, the mini-batch loss of every step ``(num_steps,)``, and
+      ``history["epoch_loss"]``, the loss on all the data after each epoch.
 
     Raises:
       jaxbook.train.DivergenceError: if the loss becomes NaN or infinite or explodes.
+
+    Example:
+      >>> X, y = jnp.array([[0.5, 0.9], [0.5, 0.1]] * 4), jnp.array([1.0, 0.0] * 4)
+      >>> model, history = fit(sigmoid_loss, MLP(2, [2], 1, rngs=nnx.Rngs(0)), optax.adam, lr=0.1,
+      ...                      num_steps=6, data=(X, y), batch_size=4, key=jax.random.key(0))
+      >>> history["loss"].shape, history["epoch_loss"].shape
+      ((6,), (3,))
     """
+    lr = validation.positive("lr", lr)
     num_steps = validation.positive_int("num_steps", num_steps)
-    batch_size = validation.positive_int("batch_size", batch_size)
-    n = validation.same_length(X=X, y=y)
-    if batch_size > n:
-        raise ValueError(f"batch_size must be at most the number of examples ({n}); got {batch_size}")
-    optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
-    graphdef, state = nnx.split((model, optimizer))
-    order = jnp.argsort(jax.random.bits(key, (n,)))
-    state, losses = _scan_steps(graphdef, state, jnp.asarray(X), jnp.asarray(y), order, loss_fn, batch_size, num_steps)
-    nnx.update((model, optimizer), state)
-    if lr is not None:
-        train.check_losses(losses, lr=lr)
-    elif not np.all(np.isfinite(np.asarray(losses))):
-        step = int(np.argmax(~np.isfinite(np.asarray(losses))))
-        raise train.DivergenceError(
-            f"training diverged: the loss became {float(losses[step])} at step {step}; try a smaller learning rate"
-        )
-    return optimizer, losses
-
-
-def grid_probabilities(model: nnx.Module, *, num: int = 201) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``P(class 1)`` of a hill model on a ``num x num`` grid over the unit square, for region
-    plots: the sigmoid of a single logit, or the softmax probability of class 1. Chapter 8.
-    """
-    xs = np.linspace(0.0, 1.0, num, dtype=np.float32)
-    xx, yy = np.meshgrid(xs, xs)
-    logits = model(jnp.asarray(np.stack([xx.ravel(), yy.ravel()], axis=1)))
-    prob = jax.nn.sigmoid(logits[:, 0]) if logits.shape[1] == 1 else jax.nn.softmax(logits, axis=1)[:, 1]
-    return xx, yy, np.asarray(prob).reshape(xx.shape)
+    data = tuple(jnp.asarray(a) for a in data)
+    n = train.check_batching(data, batch_size, key)
+    per_epoch = train.steps_per_epoch(n, batch_size)
+    indices = train.batch_indices(key, n, batch_size, num_steps)
+    graphdef, state = nnx.split(model)
+    state, records, evaluations = _fit(graphdef, state, jnp.float32(lr), data, indices, loss_fn, optimizer, num_steps, per_epoch)
+    nnx.update(model, state)
+    history = train.make_history(records, evaluations, None, num_steps=num_steps, per_epoch=per_epoch)
+    train.check_losses(jnp.append(history["loss"], history["epoch_loss"][-1]), lr=lr)
+    return model, history
 
 
 def standardise(X_train: Any, X_val: Any) -> tuple[np.ndarray, np.ndarray]:

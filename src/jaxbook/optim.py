@@ -1,4 +1,4 @@
-"""Training with optax: one ``lax.scan`` loop around ``tx.update`` and ``optax.apply_updates``,
+"""Training with optax (``tx.update``, then ``optax.apply_updates``) on the loop of ``jaxbook.train``,
 success-rate studies over seeds and learning rates, and L-BFGS to convergence.
 
 Introduced in Chapter 7. An optimiser is passed as a *factory*, a function from a learning rate to
@@ -20,64 +20,37 @@ import numpy as np
 import optax
 from jax import Array
 
-from jaxbook import nn, train, validation
+from jaxbook import hill, nn, train, validation
 
 Params = Any  # a pytree of arrays
-OptimizerFactory = Callable[[Any], optax.GradientTransformation]
+#: ``optimizer(lr)`` is an ``optax.GradientTransformation``: ``optax.adam`` is one.
+Optimizer = Callable[[Any], optax.GradientTransformation]
 
 
-@partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "batch_size", "record_params"))
-def _optax_loop(loss_fn, params, optimizer, lr, data, order, num_steps, batch_size, record_params):
+def _optax_update(tx: optax.GradientTransformation) -> train.Update:
+    # the update rule of an optax optimiser, for train.gradient_step
+    def update(grads, state, params):
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, {}
+
+    return update
+
+
+@partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "per_epoch", "record_params"))
+def _fit(loss_fn, params, optimizer, lr, data, indices, num_steps, per_epoch, record_params):
     tx = optimizer(lr)
-    value_and_grad = jax.value_and_grad(loss_fn)
-    if order is not None:
-        # shuffle the data once, then take consecutive slices: far cheaper than a gather per step.
-        # The first batch_size points are appended so that a batch may wrap around the end.
-        n = order.shape[0]
-        cycle = jnp.concatenate([order, order[:batch_size]])
-        shuffled = tuple(a[cycle] for a in data)
-
-    def step(carry, t):
-        params, opt_state = carry
-        if order is None:
-            batch = data
-        else:
-            start = (t * batch_size) % n
-            batch = tuple(jax.lax.dynamic_slice_in_dim(a, start, batch_size) for a in shuffled)
-        loss, grads = value_and_grad(params, *batch)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        record = {"loss": loss, "params": params} if record_params else {"loss": loss}
-        return (optax.apply_updates(params, updates), opt_state), record
-
-    (params, _), history = jax.lax.scan(step, (params, tx.init(params)), jnp.arange(num_steps))
-    return params, history, loss_fn(params, *data)
-
-
-def shuffled_order(key: Array, n: int) -> Array:
-    """A random permutation of ``range(n)``: the order in which mini-batches visit the data.
-
-    Mini-batch ``t`` of size ``B`` is ``order[t B : (t + 1) B]``, cycling through the shuffled
-    data (a batch may wrap around the end): every point is used once per pass. Chapter 7.
-
-    Example:
-      >>> shuffled_order(jax.random.key(0), 5).shape
-      (5,)
-    """
-    n = validation.positive_int("n", n)
-    return _shuffled_order(key, n)
-
-
-@partial(jax.jit, static_argnums=1)
-def _shuffled_order(key, n):
-    # sorting random 32-bit integers is a uniform random permutation (ties, rare, keep their order)
-    # and compiles faster than jax.random.permutation
-    return jnp.argsort(jax.random.bits(key, (n,)))
+    step = train.gradient_step(loss_fn, _optax_update(tx), record_params=record_params)
+    (params, _), records, evaluations = train.run_steps(
+        step, (params, tx.init(params)), data, num_steps=num_steps, indices=indices, per_epoch=per_epoch,
+        evaluate=lambda carry: loss_fn(carry[0], *data),
+    )
+    return params, records, evaluations
 
 
 def fit(
     loss_fn: Callable[..., Array],
     params: Params,
-    optimizer: OptimizerFactory,
+    optimizer: Optimizer,
     *,
     lr: float,
     num_steps: int,
@@ -86,12 +59,13 @@ def fit(
     key: Array | None = None,
     record_params: bool = False,
     check_divergence: bool = True,
-) -> tuple[Params, dict[str, Array]]:
+) -> tuple[Params, train.History]:
     """Minimise ``loss_fn(params, *data)`` with an optax optimiser, as one compiled ``lax.scan``.
 
     Each step computes ``loss, grads = value_and_grad(loss_fn)(params, *batch)``, then
     ``updates, opt_state = tx.update(grads, opt_state, params)`` and
-    ``params = optax.apply_updates(params, updates)``, with ``tx = optimizer(lr)``. Chapter 7.
+    ``params = optax.apply_updates(params, updates)``, with ``tx = optimizer(lr)``. The loop is the
+    core of ``jaxbook.train`` (``run_steps``, ``gradient_step``). Chapter 7.
 
     Args:
       loss_fn: ``loss_fn(params, *data) -> scalar``; pass the same function object each time
@@ -102,8 +76,8 @@ def fit(
       lr: learning rate, > 0 (the peak value if the factory builds a schedule from it).
       num_steps: number of updates.
       data: arrays whose first axis indexes examples (e.g. ``(X, y)``).
-      batch_size: if given, each step uses a mini-batch of this many examples, consecutive slices
-        of the data shuffled once with ``key`` (see :func:`shuffled_order`); if ``None``, every
+      batch_size: if given, each step uses a mini-batch of this many examples, the data shuffled
+        afresh every epoch with ``key`` (``jaxbook.train.batch_indices``); if ``None``, every
         step uses all the data.
       key: a ``jax.random.key`` for the mini-batches (required with ``batch_size``).
       record_params: also record the parameters before each step (for drawing paths).
@@ -111,9 +85,11 @@ def fit(
         infinite, or grows a millionfold; the message suggests a smaller learning rate.
 
     Returns:
-      ``(final_params, history)`` with ``history["loss"]`` of shape ``(num_steps + 1,)``: the
-      (mini-batch) loss before each step, then the full-data loss after the last one; and, if
-      recorded, ``history["params"]`` with a leading axis of ``num_steps + 1``.
+      ``(params, history)``, a ``jaxbook.train.History``. On all the data, ``history["loss"]`` has
+      shape ``(num_steps + 1,)``, the loss before each step and after the last one. On
+      mini-batches, ``history["loss"]`` is each step's mini-batch loss ``(num_steps,)`` and
+      ``history["epoch_loss"]`` the loss on all the data after each epoch (the last after the
+      final step). ``history["params"]``, if recorded, has a leading axis of ``num_steps + 1``.
 
     Example:
       >>> f = lambda t: jnp.sum(t**2)
@@ -124,27 +100,19 @@ def fit(
     lr = validation.positive("lr", lr)
     num_steps = validation.positive_int("num_steps", num_steps)
     data = tuple(data)
-    order = None
+    indices = per_epoch = None
     if batch_size is not None:
-        if key is None:
-            raise ValueError("key must be a jax.random.key when batch_size is given; got None")
-        if not data:
-            raise ValueError("batch_size needs data to draw mini-batches from; got data=()")
-        n = validation.same_length(**{f"data[{i}]": a for i, a in enumerate(data)})
-        batch_size = validation.positive_int("batch_size", batch_size)
-        if batch_size > n:
-            raise ValueError(f"batch_size must be at most the number of examples ({n}); got {batch_size}")
-        order = shuffled_order(key, n)
-    final_params, history, final_loss = _optax_loop(
-        loss_fn, params, optimizer, jnp.float32(lr), data, order, num_steps, batch_size, record_params
+        n = train.check_batching(data, batch_size, key)
+        per_epoch = train.steps_per_epoch(n, batch_size)
+        indices = train.batch_indices(key, n, batch_size, num_steps)
+    params, records, evaluations = _fit(
+        loss_fn, params, optimizer, jnp.float32(lr), data, indices, num_steps, per_epoch, record_params
     )
-    history = dict(history)
-    history["loss"] = jnp.append(history["loss"], final_loss)
-    if record_params:
-        history["params"] = jax.tree.map(lambda h, p: jnp.concatenate([h, p[None]]), history["params"], final_params)
+    history = train.make_history(records, evaluations, params, num_steps=num_steps, per_epoch=per_epoch)
     if check_divergence:
-        train.check_losses(history["loss"], lr=lr)
-    return final_params, history
+        curve = history["loss"] if batch_size is None else jnp.append(history["loss"], history["epoch_loss"][-1])
+        train.check_losses(curve, lr=lr)  # on mini-batches: each step's loss, then the final full-data loss
+    return params, history
 
 
 def recommended(lr: Any) -> optax.GradientTransformation:
@@ -167,15 +135,19 @@ class Study(NamedTuple):
 
     val_accuracy: Array
     train_loss: Array  # full training loss at the end
-    diverged: Array  # bool: the final loss is NaN or infinite, or a million times the initial one
+    diverged: Array  # bool: jaxbook.train.diverged of the initial and final full training loss
 
 
-@partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "batch_size"))
-def _hill_study(loss_fn, optimizer, lrs, params, order, X, y, X_val, y_val, num_steps, batch_size):
+@partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "per_epoch"))
+def _hill_study(loss_fn, optimizer, lrs, params, indices, X, y, X_val, y_val, num_steps, per_epoch):
     def one_run(lr, params):
-        final, _, final_loss = _optax_loop(loss_fn, params, optimizer, lr, (X, y), order, num_steps, batch_size, False)
-        # the same rule as jaxbook.train.check_losses: NaN, infinite, or a millionfold growth
-        diverged = ~jnp.isfinite(final_loss) | (final_loss > 1e6 * loss_fn(params, X, y))
+        tx = optimizer(lr)
+        step = train.gradient_step(loss_fn, _optax_update(tx))
+        (final, _), _, _ = train.run_steps(
+            step, (params, tx.init(params)), (X, y), num_steps=num_steps, indices=indices, per_epoch=per_epoch
+        )
+        final_loss = loss_fn(final, X, y)
+        diverged = train.diverged(jnp.stack([loss_fn(params, X, y), final_loss]))
         return nn.accuracy(final, X_val, y_val), final_loss, diverged
 
     over_seeds = jax.vmap(one_run, in_axes=(None, 0))
@@ -184,23 +156,17 @@ def _hill_study(loss_fn, optimizer, lrs, params, order, X, y, X_val, y_val, num_
     return jax.vmap(over_seeds, in_axes=(0, None))(lrs, params)
 
 
-@partial(jax.jit, static_argnames=("width",))
-def _init_many(keys, init_scale, width):
-    return jax.vmap(lambda key: nn._init_traced(key, width, init_scale))(keys)
-
-
 class StudyInputs(NamedTuple):
-    """What :func:`hill_study` needs: each seed's initial parameters and the shared data order."""
+    """What :func:`hill_study` needs: each seed's initial parameters and the shared mini-batches."""
 
     params: Params  # a batch of parameter pytrees, leading axis num_seeds
-    order: Array  # (n,): the shuffled order of the training points, the same for every seed
-    num_steps: int
-    batch_size: int
+    indices: Array  # (num_steps, batch_size): the rows of each step's mini-batch, the same for every seed
+    per_epoch: int  # steps per epoch
 
 
 def study_inputs(
     keys: Array,
-    order_key: Array,
+    batch_key: Array,
     n: int,
     *,
     num_steps: int,
@@ -208,30 +174,24 @@ def study_inputs(
     width: int = 2,
     init_scale: float = 1.0,
 ) -> StudyInputs:
-    """Initial parameters for each seed of a :func:`hill_study`, and one shuffled data order.
+    """Initial parameters for each seed of a :func:`hill_study`, and one sequence of mini-batches.
 
     Each key draws one network exactly as ``jaxbook.nn.init_params(key, width=width,
-    init_scale=init_scale)``. Every seed and every optimiser then sees the same mini-batches, from
-    one order of the ``n`` training points drawn with ``order_key``: the seeds differ only in their
-    starting point, and optimisers are compared on equal terms. (Sharing the order also keeps each
-    step a cheap slice of the data rather than a gather per seed.) Chapter 7.
+    init_scale=init_scale)``. Every seed and every optimiser then sees the same mini-batches of the
+    ``n`` training points, drawn with ``batch_key`` by ``jaxbook.train.batch_indices`` (a fresh
+    order every epoch): the seeds differ only in their starting point, and optimisers are compared
+    on equal terms. Chapter 7.
 
     Example:
       >>> inputs = study_inputs(jax.random.split(jax.random.key(0), 3), jax.random.key(1), 100, num_steps=10, batch_size=20)
-      >>> inputs.params["W1"].shape, inputs.order.shape
-      ((3, 2, 2), (100,))
+      >>> inputs.params["W1"].shape, inputs.indices.shape
+      ((3, 2, 2), (10, 20))
     """
-    if np.ndim(keys) != 1:
-        raise ValueError(f"keys must be a 1-D batch of keys, e.g. jax.random.split(key, 20); got shape {np.shape(keys)}")
     n = validation.positive_int("n", n)
-    batch_size = validation.positive_int("batch_size", batch_size)
     num_steps = validation.positive_int("num_steps", num_steps)
-    if batch_size > n:
-        raise ValueError(f"batch_size must be at most the number of points n={n}; got {batch_size}")
-    init_scale = validation.positive("init_scale", init_scale)
-    width = validation.positive_int("width", width)
-    params = _init_many(keys, jnp.float32(init_scale), width)
-    return StudyInputs(params, shuffled_order(order_key, n), num_steps, batch_size)
+    params = nn.init_batch(keys, width=width, init_scale=init_scale)
+    indices = train.batch_indices(batch_key, n, batch_size, num_steps)
+    return StudyInputs(params, indices, train.steps_per_epoch(n, batch_size))
 
 
 def select_seeds(inputs: StudyInputs, num_seeds: int) -> StudyInputs:
@@ -241,31 +201,31 @@ def select_seeds(inputs: StudyInputs, num_seeds: int) -> StudyInputs:
 
 
 def hill_study(
-    optimizer: OptimizerFactory,
+    optimizer: Optimizer,
     lrs: Any,
-    inputs: tuple[Params, Array],
-    data: nn.HillData,
+    inputs: StudyInputs,
+    data: hill.HillData,
     *,
     loss_fn: Callable[..., Array] = nn.loss,
 ) -> Study:
     """Train the hill network once per learning rate and seed, all in one compiled call.
 
-    ``jax.vmap`` runs the optax loop of :func:`fit` over the seeds (their initial parameters and
+    ``jax.vmap`` runs the loop of :func:`fit` over the seeds (their initial parameters and
     mini-batches come from :func:`study_inputs`) and over the learning rates. A run that diverges
     is not an error here: it is recorded in ``diverged`` and counts as a failure. Chapter 7.
 
     Args:
       optimizer: a learning-rate-to-optimiser factory, e.g. ``optax.adam``.
       lrs: learning rates, shape ``(num_lrs,)``.
-      inputs: a :class:`StudyInputs` from :func:`study_inputs` (seeds, steps and batch size).
-      data: a ``jaxbook.nn.HillData``.
+      inputs: a :class:`StudyInputs` from :func:`study_inputs` (seeds, steps and batches).
+      data: a ``jaxbook.hill.HillData``.
       loss_fn: the training loss, ``loss_fn(params, X, y)``.
 
     Returns:
       A :class:`Study` of arrays of shape ``(num_lrs, num_seeds)``.
 
     Example:
-      >>> data = nn.hill_data(jax.random.key(0), n_train=100, n_val=20)
+      >>> data = hill.hill_data(jax.random.key(0), n_train=100, n_val=20)
       >>> inputs = study_inputs(jax.random.split(jax.random.key(1), 3), jax.random.key(2), 100, num_steps=5, batch_size=10)
       >>> hill_study(optax.adam, [0.01, 0.1], inputs, data).val_accuracy.shape
       (2, 3)
@@ -275,11 +235,12 @@ def hill_study(
         raise ValueError(f"lrs must all be positive; got {lrs.tolist()}")
     if not isinstance(inputs, StudyInputs):
         raise ValueError(f"inputs must be a StudyInputs from optim.study_inputs; got {type(inputs).__name__}")
-    if inputs.order.shape[0] != data.X_train.shape[0]:
-        raise ValueError(f"inputs were drawn for n={inputs.order.shape[0]} points but data has {data.X_train.shape[0]} training points")
+    n = data.X_train.shape[0]
+    if int(jnp.max(inputs.indices)) >= n:
+        raise ValueError(f"inputs were drawn for more points than data's {n} training points")
     accuracy, final_loss, diverged = _hill_study(
-        loss_fn, optimizer, jnp.asarray(lrs, dtype=jnp.float32), inputs.params, inputs.order,
-        data.X_train, data.y_train, data.X_val, data.y_val, inputs.num_steps, inputs.batch_size,
+        loss_fn, optimizer, jnp.asarray(lrs, dtype=jnp.float32), inputs.params, inputs.indices,
+        data.X_train, data.y_train, data.X_val, data.y_val, inputs.indices.shape[0], inputs.per_epoch,
     )
     return Study(accuracy, final_loss, diverged)
 

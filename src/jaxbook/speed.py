@@ -1,6 +1,7 @@
 r"""Measuring speed honestly: compilation timed apart from calls, work counted, limits measured.
 
-Introduced in Chapter 9 and used by the benchmark (``make bench``, ``benchmarks/run.py``).
+Introduced in Chapter 9 and used by the benchmark (``make bench``, ``benchmarks/run.py``, whose
+loops in three styles are in ``benchmarks/loops.py``).
 
 Three rules make a timing mean something in JAX:
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -31,8 +31,6 @@ from jax import Array
 
 from jaxbook import validation
 
-Params = Any  # a pytree of arrays
-Step = Callable[..., Params]
 
 
 class Timing(NamedTuple):
@@ -158,40 +156,6 @@ def memory_bandwidth(n: int = 8192, *, repeats: int = 10) -> float:
     x = jnp.full((n,), 0.25, dtype=jnp.float32)
     timing = time_call(_matvec, A, x, repeats=repeats)
     return 4.0 * (n * n + 2 * n) / timing.median
-
-
-def python_loop(step: Step, params: Params, num_steps: int, *data: Any) -> Params:
-    """Apply ``params = step(params, *data)`` ``num_steps`` times in a Python ``for`` loop.
-
-    With an un-jitted ``step`` every operation is dispatched one at a time from Python; with a
-    jitted one, each step is one call of compiled code. Chapter 9.
-
-    Example:
-      >>> python_loop(lambda t: t - 0.1 * 2 * t, jnp.array([2.0, 1.0]), 1)
-      Array([1.6, 0.8], dtype=float32)
-    """
-    num_steps = validation.positive_int("num_steps", num_steps)
-    for _ in range(num_steps):
-        params = step(params, *data)
-    return params
-
-
-@partial(jax.jit, static_argnames=("step", "num_steps"))
-def scan_loop(step: Step, params: Params, num_steps: int, *data: Any) -> Params:
-    """The same ``num_steps`` steps as :func:`python_loop`, as one ``lax.scan`` compiled with ``jit``.
-
-    The whole loop is a single call: no Python between steps, and XLA sees the loop body once.
-    ``step`` and ``num_steps`` are static (a new value recompiles). Chapter 9.
-
-    Example:
-      >>> scan_loop(lambda t: t - 0.1 * 2 * t, jnp.array([2.0, 1.0]), 1)
-      Array([1.6, 0.8], dtype=float32)
-    """
-
-    def body(params, _):
-        return step(params, *data), None
-
-    return jax.lax.scan(body, params, length=num_steps)[0]
 
 
 def gflops(flops: float, seconds: float) -> float:
