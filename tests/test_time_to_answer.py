@@ -62,3 +62,4 @@ def test_the_problem_is_chapter_5s():
     full = tta.make_problem()
     assert full.design.shape == (10_000, 101) and np.all(full.design[:, 0] == 1)
     assert set(np.unique(full.y)) == {0.0, 1.0}
+    assert f"{full.y.mean():.1%}" == "50.3%"  # as Chapter 5 prints for its training data
