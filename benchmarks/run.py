@@ -251,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"written to {args.out}", file=sys.stderr)
+
+    import time_to_answer  # time to the maximum-likelihood answer (Chapter 5), appended to the same file
+
+    time_to_answer.main(["--out", str(args.out)])
     return 0
 
 
