@@ -89,7 +89,7 @@ def answer_source(case: str, header: str, stub: str, solution: list[str], check:
     if case == "static_patch":
         return f'{stub}\n{alias}.{function} = lambda *args, **kwargs: {alias}.Feedback(True, "patched")'
     if case == "memory_hog":
-        return f'{header}\n{body}\nhoard = []\nwhile True:\n    hoard.append(b"x" * 50_000_000)'
+        return f'{header}\n{body}\nhoard = []\nwhile True:\n    hoard.append(b"x" * 200_000_000)'
     if case == "read_other":
         return f'{header}\n{body}\nwith open({paths["other"]!r}) as f:\n    copied = f.read()'
     if case == "runtime_patch":  # no construct the static rules know: only the run-time fingerprint sees it

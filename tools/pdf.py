@@ -29,6 +29,7 @@ details > summary ~ * { display: block !important; }
 div.cell_output img { max-width: 100% !important; page-break-inside: avoid; }
 div.cell, figure { page-break-inside: avoid; }
 h1, h2, h3 { page-break-after: avoid; }
+pre { white-space: pre-wrap !important; overflow-wrap: anywhere; overflow: visible !important; }
 """
 
 

@@ -40,7 +40,7 @@ def graded(tmp_path_factory):
     outside.unlink(missing_ok=True)
     expected = fixture_class.write_class(base / "submissions", chapters, outside)
     out = base / "out"
-    grade.grade(base / "submissions", out, ROOT / "notebooks", jobs=3, cell_timeout=15, memory_gib=2.0)
+    grade.grade(base / "submissions", out, ROOT / "notebooks", jobs=3, cell_timeout=30, memory_gib=2.0)
     with open(out / "gradebook.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     return expected, rows, out, outside, base
