@@ -36,6 +36,10 @@ help:
 	@echo "make lock          re-resolve uv.lock (UPGRADE=1: newest releases) and export requirements.txt from it"
 	@echo "make hosted-cell   write the hosted set-up cell (from _config.yml's repository) into every chapter"
 	@echo "make assignments   write student copies (no solutions) and instructor copies into assignments/"
+	@echo "make handout      the student handout: _build/handout/jaxbook-handout.zip"
+	@echo "make grade SUBMISSIONS=DIR  a gradebook from the instructor copies' checks: _build/grade/"
+	@echo "make pdf          the whole book as one PDF: _build/pdf/jaxbook.pdf (and in the site)"
+	@echo "make dist         site, PDF, notebooks and handout in one offline archive: _build/dist/"
 	@echo "make bench         time the chapters' training loops against this machine's limits (not part of make test)"
 	@echo "make clean         remove the build, the virtual environment and caches"
 
@@ -85,7 +89,7 @@ build: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install -q -n $(NBVAL_WORKERS) --dist worksteal --durations=5
+	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install --ignore=tests/grading -q -n $(NBVAL_WORKERS) --dist worksteal --durations=5
 
 # Two notebooks share the two cores: each kernel's matrix products stay on one thread (the
 # single-thread results are the ones `taskset -c 0` checks), so they don't fight over the cores.
@@ -124,6 +128,7 @@ test: $(STAMP)
 	$(MAKE) doctor
 	$(MAKE) install-test
 	$(MAKE) build
+	$(MAKE) kit-test
 	$(MAKE) browser
 	@echo "make test: all checks passed"
 
@@ -167,7 +172,7 @@ clean:
 
 # Student copies (solutions removed, checks kept) and instructor copies of every chapter.
 assignments: $(STAMP)
-	$(BIN)/python -m jaxbook.assignments $(NOTEBOOKS) --out assignments
+	$(BIN)/python tools/assignments.py $(NOTEBOOKS) --out assignments
 	@echo "Student notebooks in assignments/student, instructor notebooks in assignments/instructor"
 
 # The benchmark, not part of `make test`: the chapters' training loops in three styles and the
@@ -175,3 +180,55 @@ assignments: $(STAMP)
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --out _build/bench.md
+
+# ---- Course kit: handouts, gradebook, PDF, offline bundle (tools/, book/course_guide.md) ----------
+.PHONY: handout grade grade-deps pdf pdf-deps dist kit-test
+HANDOUT := _build/handout/jaxbook-handout.zip
+PDF := _build/pdf/jaxbook.pdf
+DIST := _build/dist/jaxbook-offline.zip
+# make grade SUBMISSIONS=DIR: one folder (or one notebook) per student. Without it: the fixture class.
+SUBMISSIONS ?=
+GRADE_OUT ?= _build/grade
+GRADE_OPTS ?= --jobs 2 --cell-timeout 60 --memory 3
+
+# What a student needs: the student notebooks, the jaxbook wheel, requirements.txt, a README.
+handout: assignments
+	$(BIN)/python tools/handout.py --student assignments/student --out $(HANDOUT)
+
+# The gradebook, from the instructor copies' checks, each submission sandboxed (bubblewrap).
+grade: assignments grade-deps
+	@if [ -z "$(SUBMISSIONS)" ]; then \
+	  rm -rf _build/fixture-class && $(BIN)/python tools/fixture_class.py _build/fixture-class --instructor assignments/instructor; fi
+	$(BIN)/python tools/grade.py $(if $(SUBMISSIONS),$(SUBMISSIONS),_build/fixture-class) \
+	  --instructor assignments/instructor --out $(GRADE_OUT) $(GRADE_OPTS)
+
+grade-deps:
+	@if ! command -v bwrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing bubblewrap for the grader's sandbox"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "bubblewrap is not installed (sudo apt-get install bubblewrap): the grader refuses to run without it"; fi; \
+	fi
+
+# One PDF of the introduction and every chapter, printed from the built site by Chromium.
+pdf: $(STAMP) browser-deps pdf-deps
+	@test -f _build/html/index.html || $(MAKE) build
+	$(BIN)/python tools/pdf.py --site _build/html --out $(PDF)
+
+pdf-deps:
+	@if ! command -v pdfunite >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing poppler-utils for the PDF"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "poppler-utils is not installed (sudo apt-get install poppler-utils): make pdf needs pdfunite"; fi; \
+	fi
+
+# The website, the PDF, the notebooks and the handout in one archive that works from file://.
+dist: pdf handout
+	$(BIN)/python tools/dist.py --site _build/html --handout $(HANDOUT) --out $(DIST)
+
+# Part of `make test`: the course-kit tests (grading a fixture class, the handout) and the PDF,
+# whose checks run with the browser test (tests/site).
+kit-test: $(STAMP) grade-deps
+	$(BIN)/python -m pytest tests/grading -q
+	$(MAKE) dist

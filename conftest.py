@@ -13,9 +13,16 @@ proportion, and they are never loosened on more.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import platform
+import sys
 import time
 from collections import defaultdict
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -28,6 +35,7 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 REFERENCE_CORES = 2
 
 _seconds: dict[str, float] = defaultdict(float)
+_failed: set[str] = set()
 _started = time.perf_counter()
 
 
@@ -51,6 +59,8 @@ def pytest_runtest_logreport(report):
     path = report.nodeid.split("::")[0]
     if path.endswith(".ipynb"):
         _seconds[path] += report.duration  # setup (kernel start), every cell, teardown
+        if report.failed:
+            _failed.add(path)
 
 
 def _wall() -> float:
@@ -86,7 +96,52 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"TOO SLOW: {problem}", red=True)
 
 
+STATUS = Path(__file__).resolve().parent / "_build" / "status"
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def environment() -> dict:
+    """The environment the notebooks ran in, as the status page shows it."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    isa = next((f.split("=", 1)[1] for f in flags.split() if f.startswith("--xla_cpu_max_isa=")), None)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    env = {"python": platform.python_version(), "isa": isa, "cores": cores}
+    env.update({name: _version(name) for name in ("jax", "jaxlib", "flax", "optax", "numpy")})
+    return env
+
+
+def write_status_record(folder: Path = STATUS) -> Path | None:
+    """One self-contained JSON record per environment in ``_build/status`` (read by the status page)."""
+    if not _seconds:
+        return None
+    env = environment()
+    key = json.dumps(env, sort_keys=True)
+    name = f"py{env['python']}-jax{env['jax']}-{env['isa'] or 'native'}-{env['cores']}c-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    path = folder / f"{name}.json"
+    notebooks = {}
+    try:
+        notebooks = json.loads(path.read_text()).get("notebooks", {})  # a partial run updates its notebooks only
+    except (OSError, ValueError):
+        pass
+    for nb, seconds in _seconds.items():
+        notebooks[nb] = {"seconds": round(seconds, 2), "outcome": "failed" if nb in _failed else "passed (outputs match)"}
+    record = {"id": name, "environment": env, "platform": f"{platform.system()} {platform.machine()}",
+              "executable": sys.executable, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "notebooks": dict(sorted(notebooks.items()))}
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1))
+    return path
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    if _seconds and not hasattr(session.config, "workerinput"):  # the controller only, under xdist
+        write_status_record()
     if _seconds and _over_budget(session.config) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -6,13 +6,17 @@ import ast
 import re
 from pathlib import Path
 
+import sys
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from jaxbook import assignments
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))  # course tooling lives outside the package readers import
+import assignments  # noqa: E402
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.stem)
@@ -66,6 +70,10 @@ def test_student_copy_keeps_every_check_and_every_other_cell(chapter):
     assert len(answers) == len(assignments.solution_blocks(original))
     for cell in answers:
         ast.parse(cell.source)  # a stub is valid Python
+        label = cell.metadata["jaxbook"]["exercise"]
+        assert cell.id == assignments.answer_cell_id(label) and cell.source.startswith(f"# Exercise {label}:")
+    assert student.metadata["jaxbook"]["chapter"] == assignments.chapter_id(original)
+    nbformat.validate(student)  # stable cell ids are valid ones
 
 
 def test_restoring_the_solutions_gives_back_the_chapter_whose_checks_pass(chapter):

@@ -3,6 +3,8 @@
 Run after the build (``make browser``, part of ``make test``). Every request that is not to the
 local test server is recorded and aborted; the test then proves that no page asked for one, that
 the maths is typeset by the site's own MathJax, that figures load, and that search finds pages.
+The same holds for the offline bundle (``make dist``) opened from ``file://``; and the PDF
+(``make pdf``) has every chapter's title, typeset maths instead of TeX, the figures, a sane size.
 Screenshots of every page go to ``_build/screenshots`` for a human to look at.
 """
 
@@ -61,32 +63,38 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def browser_page(server):
+def browser():
+    """One Chromium for the whole module (Playwright's sync API allows one instance at a time)."""
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server, browser):
     outside: list[str] = []
     local_ok: list[str] = []
     failed: list[str] = []
     host = urlparse(server).netloc
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
 
-        def route(route_):
-            url = route_.request.url
-            parsed = urlparse(url)
-            if parsed.scheme in ("data", "blob") or parsed.netloc == host:
-                local_ok.append(url)
-                route_.continue_()
-            else:
-                outside.append(url)
-                route_.abort("internetdisconnected")
+    def route(route_):
+        url = route_.request.url
+        parsed = urlparse(url)
+        if parsed.scheme in ("data", "blob") or parsed.netloc == host:
+            local_ok.append(url)
+            route_.continue_()
+        else:
+            outside.append(url)
+            route_.abort("internetdisconnected")
 
-        context.route("**/*", route)
-        page = context.new_page()
-        page.on("requestfailed", lambda r: failed.append(r.url) if urlparse(r.url).netloc == host else None)
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        yield page, outside, local_ok, failed
-        context.close()
-        browser.close()
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("requestfailed", lambda r: failed.append(r.url) if urlparse(r.url).netloc == host else None)
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield page, outside, local_ok, failed
+    context.close()
 
 
 def test_every_page_renders_offline_with_typeset_maths(server, browser_page):
@@ -138,3 +146,149 @@ def test_search_finds_the_chapters(server, browser_page):
         assert any(expected in (h or "") for h in hrefs), f"search for {query!r} did not find {expected}: {hrefs[:10]}"
     page.screenshot(path=str(SHOTS / "search.png"))
     assert not outside, f"search asked for outside hosts: {sorted(set(outside))[:10]}"
+
+
+# ---- The offline bundle, opened from file:// ----------------------------------------------------
+
+DIST = ROOT / "_build" / "dist" / "jaxbook-offline.zip"
+
+
+@pytest.fixture(scope="module")
+def offline_copy(tmp_path_factory):
+    """The unpacked offline bundle (``make dist``), else the built site itself, as a folder on disk."""
+    if DIST.is_file():
+        import zipfile
+
+        folder = tmp_path_factory.mktemp("offline")
+        with zipfile.ZipFile(DIST) as z:
+            z.extractall(folder)
+        return folder / "jaxbook-offline"
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{DIST} is missing: make test builds it (make dist) before the browser test")
+    return SITE
+
+
+@pytest.fixture(scope="module")
+def file_page(browser):
+    outside: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def route(route_):
+        url = route_.request.url
+        if urlparse(url).scheme in ("file", "data", "blob"):
+            route_.continue_()
+        else:
+            outside.append(url)
+            route_.abort("internetdisconnected")
+
+    context.route("**/*", route)
+    page = context.new_page()
+    yield page, outside
+    context.close()
+
+
+def test_a_chapter_opened_from_file_has_typeset_maths_and_figures(offline_copy, file_page):
+    page, outside = file_page
+    for name in ("index.html", "notebooks/01_least_squares.html", "notebooks/04_regression_gd.html"):
+        page.goto((offline_copy / name).as_uri(), wait_until="load")
+        if name == "index.html":
+            assert page.url.startswith("file://") and page.title(), "index.html does not open from file://"
+            continue
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+        page.evaluate("() => MathJax.startup.promise")
+        assert page.locator("mjx-container").count() > 0, f"{name}: no typeset maths from file://"
+        assert page.locator(".math:not(:has(mjx-container))").count() == 0, f"{name}: raw TeX left from file://"
+        assert page.locator("mjx-merror").count() == 0
+        broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+        assert not broken, f"{name}: images did not load from file://: {broken}"
+        page.screenshot(path=str(SHOTS / f"file_{Path(name).stem}.png"))
+    assert not outside, f"pages opened from file:// asked for outside hosts: {sorted(set(outside))[:10]}"
+
+
+def test_search_works_from_file(offline_copy, file_page):
+    page, outside = file_page
+    page.goto((offline_copy / "search.html").as_uri() + "?q=normal+equations", wait_until="load")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hrefs = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
+    assert any("notebooks/01_least_squares" in (h or "") for h in hrefs), f"search from file:// found {hrefs[:10]}"
+    assert not outside
+
+
+def test_the_bundle_holds_the_pdf_the_notebooks_and_the_handout(offline_copy):
+    if offline_copy == SITE:
+        pytest.skip("no offline bundle: run `make dist`")
+    assert (offline_copy / "jaxbook.pdf").stat().st_size > 100_000
+    assert len(list((offline_copy / "notebooks").glob("*.ipynb"))) == len(list((ROOT / "notebooks").glob("*.ipynb")))
+    assert (offline_copy / "jaxbook-handout.zip").is_file()
+
+
+# ---- The PDF (make pdf) -----------------------------------------------------------------------
+
+PDF = ROOT / "_build" / "pdf" / "jaxbook.pdf"
+
+
+def _poppler(tool: str, *args: str) -> str:
+    import subprocess
+
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is missing (apt-get install poppler-utils)")
+    return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def pdf_text():
+    if not PDF.is_file():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{PDF} is missing: make test builds it (make pdf) before the browser test")
+        pytest.skip("the PDF is not built: run `make pdf`")
+    return " ".join(_poppler("pdftotext", "-enc", "UTF-8", str(PDF), "-").split())
+
+
+def _notebooks():
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        yield path, json.loads(path.read_text())
+
+
+def test_the_pdf_has_every_chapter_title(pdf_text):
+    for path, nb in _notebooks():
+        title = "".join(nb["cells"][0]["source"]).splitlines()[0].lstrip("# ").strip()
+        assert " ".join(title.split()) in pdf_text, f"{path.name}: title {title!r} is not in the PDF"
+    assert "Machine-learning foundations with JAX" in pdf_text or "foundations" in pdf_text
+
+
+def test_the_pdf_has_no_raw_tex_where_maths_should_be(pdf_text):
+    import re
+
+    sources, code = [], []
+    for _, nb in _notebooks():
+        prose = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        sources += [m for m in re.findall(r"(?<!\$)\$([^$\n]+?)\$(?!\$)", prose) if "\\" in m]
+        for c in nb["cells"]:
+            if c["cell_type"] == "code":  # code may spell TeX itself (a plot's label): that is not maths left raw
+                code.append("".join(c["source"]))
+                code += ["".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in c.get("outputs", [])]
+    code_text = " ".join(" ".join(code).split())
+    assert len(sources) > 20, "expected the chapters to hold inline maths"
+    left = [s for s in sources if " ".join(s.split()) in pdf_text and " ".join(s.split()) not in code_text]
+    assert not left, f"raw TeX in the PDF: {left[:5]}"
+    assert "$$" not in pdf_text and "\\begin{" not in pdf_text
+
+
+def test_the_pdf_has_the_figures_and_a_reasonable_size(pdf_text):
+    figures = sum(
+        1 for _, nb in _notebooks() for c in nb["cells"] if c["cell_type"] == "code"
+        for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    )
+    listed = _poppler("pdfimages", "-list", str(PDF)).splitlines()[2:]
+    # figures, not the thin background strips of code cells that Chromium also prints as images
+    images = [line for line in listed if line.split()[2] == "image" and int(line.split()[3]) >= 200 and int(line.split()[4]) >= 150]
+    assert len(images) >= figures, f"{len(images)} images in the PDF, the chapters have {figures} figures"
+    import re
+
+    pages = int(re.search(r"Pages:\s+(\d+)", _poppler("pdfinfo", str(PDF))).group(1))
+    size = PDF.stat().st_size
+    print(f"\nPDF: {pages} pages, {size / 1e6:.1f} MB, {len(images)} images for {figures} figures")
+    assert 30 <= pages <= 600, f"{pages} pages"
+    assert 200_000 < size < 80_000_000, f"{size / 1e6:.1f} MB"

@@ -15,7 +15,13 @@ two fences and puts one *answer cell* in its place: a stub with the names the so
 so the checker call that follows stays and gives instant feedback. All outputs are cleared, since
 a checker's stored output can quote the answer. :func:`restore_solutions` puts the solutions back.
 
-Run ``python -m jaxbook.assignments notebooks/*.ipynb --out assignments`` (``make assignments``).
+Every answer cell carries a stable exercise id, in its metadata (``jaxbook.exercise``), its cell id
+(``answer-LABEL``) and its first line (``# Exercise LABEL: ...``), and every student copy names its
+chapter in the notebook metadata (``jaxbook.chapter``): the grader (``tools/grade.py``) finds a
+student's answers by these, whatever else was moved, renamed or deleted.
+
+This is course tooling, not part of the ``jaxbook`` package readers import. Run
+``python tools/assignments.py notebooks/*.ipynb --out assignments`` (``make assignments``).
 """
 
 from __future__ import annotations
@@ -132,6 +138,7 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         head = START.split(nb.cells[start].source)[0].rstrip()
         tail = END.split(nb.cells[end].source)[-1].strip() if start != end else ""
         answer = nbformat.v4.new_code_cell(_stub_for(code, label, check))
+        answer.id = answer_cell_id(label)
         answer.metadata = {"tags": [ANSWER_TAG], "jaxbook": {"exercise": label}}
         replacement = []
         if head:
@@ -143,7 +150,44 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in student.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    student.metadata.setdefault("jaxbook", {})["chapter"] = chapter_id(nb)
     return student
+
+
+def answer_cell_id(label: str) -> str:
+    """The stable cell id of the answer cell of exercise ``label`` (a valid nbformat cell id)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"answer-{label}")[:64]
+
+
+def chapter_id(nb: nbformat.NotebookNode) -> str:
+    """The chapter's id, ``chNN``, from the labels of its exercises (``ch01-ex-design`` -> ``ch01``)."""
+    labels = {label.split("-")[0] for label, _, _ in solution_blocks(nb)}
+    if len(labels) != 1:
+        raise ValueError(f"expected every exercise label to start with the same chapter id, got {sorted(labels)}")
+    return labels.pop()
+
+
+def exercises(nb: nbformat.NotebookNode) -> list[dict]:
+    """The exercises of an instructor notebook, in order, for the grader.
+
+    Returns one dict per exercise: ``label``, ``start``/``end`` (the cells holding the solution
+    fences), ``solution`` (indices of the solution's code cells), ``check`` (index of the first
+    code cell after the solution, the check) and ``defines`` (the names the solution binds).
+    """
+    found = []
+    for label, start, end in solution_blocks(nb):
+        solution = [i for i in range(start + 1, end) if nb.cells[i].cell_type == "code"]
+        check = next(i for i in range(end + 1, len(nb.cells)) if nb.cells[i].cell_type == "code")
+        defines: set[str] = set()
+        for i in solution:
+            for node in _parse(nb.cells[i].source, label).body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    defines.add(node.name)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    defines |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        found.append({"label": label, "start": start, "end": end, "solution": solution, "check": check, "defines": defines})
+    return found
 
 
 def restore_solutions(student: nbformat.NotebookNode, instructor: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -1,0 +1,199 @@
+"""Checkers for the exercises of Chapter 2 (gradient descent on quadratics and cost surfaces).
+
+Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxbook.checks._core import Feedback, _as_array, compare_arrays
+
+
+def _call(function: Callable[..., Any], name: str, args: tuple, i: int) -> tuple[np.ndarray | None, Feedback | None]:
+    try:
+        got = function(*args)
+    except Exception as exc:  # report the student's error instead of raising it
+        return None, Feedback(False, f"{name} raised {type(exc).__name__} on test input {i}: {exc}")
+    if isinstance(got, (tuple, list)) and all(np.ndim(g) == 0 for g in got):
+        got = [float(np.asarray(g)) for g in got]
+    array = _as_array(got)
+    if array is None:
+        return None, Feedback(False, f"{name} should return numbers; got {type(got).__name__} on test input {i}")
+    return array, None
+
+
+def _step_cases() -> list[tuple[Callable[[Any], Any], np.ndarray, float]]:
+    return [
+        (lambda t: t[0] ** 2 + t[1] ** 2, np.array([2.0, 1.0], np.float32), 0.1),
+        (lambda t: 3.0 * t[0] ** 2 + 0.5 * t[1] ** 2 + t[0] * t[1], np.array([-1.0, 2.0], np.float32), 0.05),
+        (lambda t: jnp.sum(jnp.cos(t)) + jnp.sum(t**2), np.array([0.3, -0.7, 1.1], np.float32), 0.2),
+    ]
+
+
+def check_gradient_step(gradient_step: Callable[[Any, Any, float], Any]) -> Feedback:
+    """Exercise 2.1: ``gradient_step(f, t, lr)`` should return ``t - lr * grad(f)(t)``.
+
+    Tested on three functions (the bowl from (2, 1) with lr 0.1 first); the reference uses
+    ``jax.grad``. Diagnoses a step uphill, a forgotten learning rate and a step of ``lr`` times
+    ``t`` instead of the gradient.
+    """
+    if not callable(gradient_step):
+        return Feedback(False, f"gradient_step should be a function; got {type(gradient_step).__name__}")
+    for i, (f, t, lr) in enumerate(_step_cases(), start=1):
+        got, problem = _call(gradient_step, "gradient_step", (f, jnp.asarray(t), lr), i)
+        if problem is not None:
+            return problem
+        g = np.asarray(jax.grad(f)(jnp.asarray(t)), dtype=np.float64)
+        expected = t - lr * g
+        if got.shape != expected.shape:
+            return Feedback(False, f"gradient_step should return the new parameters, shape {expected.shape}; got shape {got.shape} on test input {i}")
+        close = lambda a: np.allclose(got, a, rtol=1e-4, atol=1e-5)  # noqa: E731
+        if close(expected):
+            continue
+        if close(t + lr * g):
+            return Feedback(False, "the step goes uphill: subtract lr * gradient (the gradient points to where f grows)")
+        if close(t - g):
+            return Feedback(False, "the step ignores the learning rate: multiply the gradient by lr")
+        if close(-lr * g) or close(lr * g):
+            return Feedback(False, "return the new parameters t - lr * grad f(t), not only the change")
+        if close(t - lr * t):
+            return Feedback(False, "the step uses t instead of the gradient of f at t: use jax.grad(f)(t)")
+        return compare_arrays(got, expected, name=f"gradient_step(...) on test input {i}", rtol=1e-4, atol=1e-5)
+    return Feedback(True, "gradient_step agrees with t - lr * jax.grad(f)(t) on 3 functions; the bowl goes from (2, 1) to (1.6, 0.8)")
+
+
+def check_max_learning_rate(max_lr: Any, *, a: float, b: float) -> Feedback:
+    """Exercise 2.2: the largest stable learning rate of ``a t0^2 + b t1^2`` is ``1 / max(a, b)``.
+
+    Each coordinate is multiplied per step by ``1 - 2 c lr`` (``c`` = a or b), which must stay in
+    ``[-1, 1]``. Diagnoses the shallow direction, a lost factor 2 and the best (not largest) rate.
+
+    Example:
+      >>> check_max_learning_rate(0.04, a=2.0, b=25.0)
+      Correct: max_lr = 0.04 = 1 / max(a, b): beyond it the steep coordinate is multiplied by less than -1 per step
+    """
+    got = _as_array(max_lr)
+    if got is None or got.shape != ():
+        return Feedback(False, f"max_lr should be one number; got {max_lr!r}")
+    value = float(got)
+    steep, shallow = max(a, b), min(a, b)
+    expected = 1.0 / steep
+    if np.isclose(value, expected, rtol=1e-3):
+        return Feedback(True, f"max_lr = {value:.4g} = 1 / max(a, b): beyond it the steep coordinate is multiplied by less than -1 per step")
+    diagnoses = [
+        (1.0 / shallow, "that is the limit of the shallow direction; the steep one (the larger coefficient) diverges first"),
+        (2.0 / steep, "the gradient of b t1^2 is 2 b t1, so the factor per step is 1 - 2 b lr: did you drop the 2?"),
+        (0.5 / steep, "at 1 / (2 b) the steep coordinate lands on 0 in one step; larger rates still converge (oscillating) up to 1 / b"),
+        (1.0 / (a + b), "1 / (a + b) is the best fixed learning rate, not the largest stable one"),
+    ]
+    for wrong, message in diagnoses:
+        if np.isclose(value, wrong, rtol=1e-3):
+            return Feedback(False, message)
+    return Feedback(False, f"max_lr = {value:.4g} is not the largest stable rate; write the factor 1 - 2 c lr for each coordinate and keep both in [-1, 1]")
+
+
+def _regression_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(22)
+    cases = [(np.array([2.0, 2.0], np.float32), np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 2.2, 2.8], np.float32))]
+    for n in (5, 12):
+        x = rng.uniform(-2, 4, size=n).astype(np.float32)
+        y = (0.5 + 1.5 * x + rng.normal(size=n)).astype(np.float32)
+        cases.append((rng.normal(size=2).astype(np.float32), x, y))
+    return cases
+
+
+def _mean_squared_error(b, x, y):
+    return jnp.mean((b[0] + b[1] * x - y) ** 2)
+
+
+def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any]) -> Feedback:
+    """Exercise 2.3: ``regression_gradient(b, x, y)`` should return the gradient of
+    ``mean((b0 + b1 x - y)^2)`` with respect to ``(b0, b1)``, shape ``(2,)``.
+
+    The reference is ``jax.grad``; at ``b = (2, 2)`` on ``x = (1, 2, 3)``, ``y = (1, 2.2, 2.8)`` it
+    is ``(8, 17.4667)``. Diagnoses a sum instead of a mean, a lost 2, a sign and a swapped order.
+    """
+    if not callable(regression_gradient):
+        return Feedback(False, f"regression_gradient should be a function; got {type(regression_gradient).__name__}")
+    reference = jax.grad(_mean_squared_error)
+    for i, (b, x, y) in enumerate(_regression_cases(), start=1):
+        got, problem = _call(regression_gradient, "regression_gradient", (jnp.asarray(b), jnp.asarray(x), jnp.asarray(y)), i)
+        if problem is not None:
+            return problem
+        expected = np.asarray(reference(jnp.asarray(b), jnp.asarray(x), jnp.asarray(y)), dtype=np.float64)
+        n = len(x)
+        result = compare_arrays(
+            got,
+            expected,
+            name=f"the gradient on test input {i}",
+            rtol=1e-4,
+            atol=1e-4,
+            hints={
+                float(n): f"the cost is a mean over the n = {n} examples, so its gradient has 2/n, not 2 (a sum)",
+                0.5: "the derivative of a square brings down a factor of 2",
+                float(n) / 2: f"the gradient of a mean of squares is (2/n) X^T e: you used a sum and dropped the 2",
+            },
+        )
+        if not result.ok:
+            if "reverse order" in result.message:
+                return Feedback(False, "the entries are swapped: first the derivative with respect to the intercept b0, then the slope b1")
+            return result
+    return Feedback(True, "regression_gradient agrees with jax.grad on 3 data sets, (8, 17.4667) at (2, 2) on the three points")
+
+
+def _back_transform_cases() -> list[tuple[np.ndarray, float, float, float, float]]:
+    return [
+        (np.array([0.0, 0.9616], np.float32), 5.0, 5.7807, 40.9, 10.84),
+        (np.array([0.1, -0.5], np.float32), -2.0, 0.5, 3.0, 2.0),
+        (np.array([-0.3, 0.8], np.float32), 10.0, 3.0, -4.0, 0.7),
+    ]
+
+
+def check_back_transform(back_transform: Callable[..., Any]) -> Feedback:
+    """Exercise 2.4: ``back_transform(b_std, x_mean, x_sd, y_mean, y_sd)`` should return
+    ``(intercept, slope)`` with ``slope = b1 y_sd / x_sd`` and
+    ``intercept = y_mean + b0 y_sd - slope x_mean``.
+
+    Diagnoses the chapter's slip (the fitted slope dropped from the intercept's last term), a
+    missing ``- slope * x_mean``, a slope scaled the wrong way, and a swapped pair.
+    """
+    if not callable(back_transform):
+        return Feedback(False, f"back_transform should be a function; got {type(back_transform).__name__}")
+    for i, (b, x_mean, x_sd, y_mean, y_sd) in enumerate(_back_transform_cases(), start=1):
+        got, problem = _call(back_transform, "back_transform", (jnp.asarray(b), x_mean, x_sd, y_mean, y_sd), i)
+        if problem is not None:
+            return problem
+        if got.shape != (2,):
+            return Feedback(False, f"back_transform should return a pair (intercept, slope); got shape {got.shape}")
+        b0, b1 = (float(v) for v in b)
+        slope = b1 * y_sd / x_sd
+        intercept = y_mean + b0 * y_sd - slope * x_mean
+        close = lambda value, target: np.isclose(value, target, rtol=1e-4, atol=1e-4)  # noqa: E731
+        if close(got[0], slope) and close(got[1], intercept):
+            return Feedback(False, "the pair is in the wrong order: return (intercept, slope)")
+        if not close(got[1], slope):
+            if close(got[1], b1 * x_sd / y_sd):
+                return Feedback(False, "the slope is scaled the wrong way: slope = b1 * y_sd / x_sd (units of y per unit of x)")
+            if close(got[1], b1):
+                return Feedback(False, "the slope is still in standardised units: multiply b1 by y_sd / x_sd")
+            return Feedback(False, f"the slope on test input {i} is {got[1]:.6g}, expected {slope:.6g}")
+        if close(got[0], intercept):
+            continue
+        if close(got[0], y_mean + b0 * y_sd - x_mean * y_sd / x_sd):
+            return Feedback(
+                False,
+                "the intercept drops the fitted slope: the last term is slope * x_mean with slope = b1 * y_sd / x_sd, "
+                "not x_mean * y_sd / x_sd (on the thermometer data this slip gives 31.5 instead of 31.9)",
+            )
+        if close(got[0], y_mean + b0 * y_sd):
+            return Feedback(False, "the intercept is missing - slope * x_mean: x was centred, so the line must be shifted back")
+        if close(got[0], y_mean - slope * x_mean):
+            return Feedback(False, "the intercept is missing b0 * y_sd: the fitted standardised intercept counts too")
+        return Feedback(False, f"the intercept on test input {i} is {got[0]:.6g}, expected {intercept:.6g}")
+    return Feedback(True, "back_transform maps standardised coefficients back correctly on 3 test inputs")

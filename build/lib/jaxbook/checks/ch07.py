@@ -1,0 +1,131 @@
+"""Checkers for the exercises of Chapter 7 (optimisers with optax).
+
+Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+import optax
+
+from jaxbook.checks._core import Feedback, compare_arrays
+
+
+def _np_bce(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.logaddexp(0.0, logits) - y * logits))
+
+
+def check_optax_bce(bce: Callable[[Any, Any], Any]) -> Feedback:
+    """Exercise 7.1: ``bce(logits, y)`` should be the *mean* binary cross-entropy computed with
+    ``optax.sigmoid_binary_cross_entropy`` from logits. The reference is ``logaddexp`` in float64.
+    """
+    if not callable(bce):
+        return Feedback(False, f"bce should be a function; got {type(bce).__name__}")
+    rng = np.random.default_rng(707)
+    for i, n in enumerate([5, 40], start=1):
+        logits = (4.0 * rng.normal(size=n)).astype(np.float32)
+        logits[0] = 60.0  # a large logit: the naive formula would give inf or nan here
+        y = (rng.uniform(size=n) < 0.5).astype(np.float32)
+        y[0] = 0.0
+        try:
+            got = bce(logits, y)
+        except Exception as exc:  # report the student's error instead of raising it
+            return Feedback(False, f"bce raised {type(exc).__name__} on test input {i}: {exc}")
+        expected = _np_bce(logits.astype(np.float64), y.astype(np.float64))
+        got_array = np.asarray(got, dtype=np.float64)
+        if got_array.shape == (n,):
+            return Feedback(False, f"bce returns one loss per example, shape ({n},): take the mean")
+        if got_array.shape == () and np.isfinite(got_array):
+            probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+            as_probabilities = np.mean(np.logaddexp(0.0, probabilities) - y * probabilities)
+            if np.isclose(got_array, as_probabilities, rtol=1e-4):
+                return Feedback(False, "optax.sigmoid_binary_cross_entropy takes logits, not probabilities: don't apply the sigmoid first")
+        result = compare_arrays(
+            got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5, hints={float(n): "use the mean over examples, not the sum"}
+        )
+        if not result.ok:
+            return result
+    return Feedback(True, "bce is the mean binary cross-entropy, finite even for a logit of 60")
+
+
+def _test_grads(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {"W1": rng.normal(size=(2, 2)) * 3.0, "b1": rng.normal(size=2) * 0.01, "w2": rng.normal(size=2), "b2": np.float64(-0.5)}
+
+
+def check_adam_first_step(first_step: Callable[[Any, float], Any]) -> Feedback:
+    """Exercise 7.2: ``first_step(grads, lr)`` should return Adam's first update (from a fresh
+    state) for a pytree of gradients, as ``optax.adam(lr)`` computes it.
+    """
+    if not callable(first_step):
+        return Feedback(False, f"first_step should be a function; got {type(first_step).__name__}")
+    for i, (seed, lr) in enumerate([(1, 0.1), (2, 0.03)], start=1):
+        grads = jax.tree.map(lambda g: np.asarray(g, dtype=np.float32), _test_grads(seed))
+        tx = optax.adam(lr)
+        expected, _ = tx.update(grads, tx.init(grads))
+        try:
+            got = first_step(grads, lr)
+        except Exception as exc:  # report the student's error instead of raising it
+            return Feedback(False, f"first_step raised {type(exc).__name__} on test input {i}: {exc}")
+        if not isinstance(got, dict) or set(got) != set(grads):
+            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+            return Feedback(False, f"first_step should return a dict with the keys of grads {sorted(grads)}; got {keys}")
+        for name in grads:
+            result = compare_arrays(
+                got[name],
+                np.asarray(expected[name]),
+                name=f"the update of {name} (test {i})",
+                rtol=1e-3,
+                atol=1e-6,
+                hints={
+                    -1.0: "an update is subtracted: it is -lr times the step",
+                    float(0.1 / np.sqrt(0.001)): "bias correction: divide m by 1 - b1 = 0.1 and v by 1 - b2 = 0.001 at step 1",
+                },
+            )
+            if not result.ok:
+                if "wrong sign" in result.message:
+                    return Feedback(False, f"{result.message}: optax returns updates to ADD to the parameters, so Adam's is -lr m/(sqrt(v) + eps)")
+                return result
+    return Feedback(True, "first_step matches optax.adam: every first step has size lr, whatever the gradient's scale")
+
+
+def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Feedback:
+    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then take an SGD
+    step of learning rate ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))``.
+    """
+    if not isinstance(tx, optax.GradientTransformation):
+        return Feedback(False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}")
+    reference = optax.chain(optax.clip_by_global_norm(max_norm), optax.sgd(lr))
+    cases = {
+        "large": jax.tree.map(lambda g: np.asarray(g, dtype=np.float32), _test_grads(3)),
+        "small": jax.tree.map(lambda g: np.asarray(g * 0.01, dtype=np.float32), _test_grads(4)),
+    }
+    for label, grads in cases.items():
+        try:
+            got, _ = tx.update(grads, tx.init(grads), grads)
+        except Exception as exc:  # report the student's error instead of raising it
+            return Feedback(False, f"tx.update raised {type(exc).__name__} on {label} gradients: {exc}")
+        expected, _ = reference.update(grads, reference.init(grads), grads)
+        flat_got = np.concatenate([np.ravel(np.asarray(got[k], dtype=np.float64)) for k in sorted(grads)])
+        flat_expected = np.concatenate([np.ravel(np.asarray(expected[k], dtype=np.float64)) for k in sorted(grads)])
+        if np.allclose(flat_got, flat_expected, rtol=1e-4, atol=1e-7):
+            continue
+        if label == "large":
+            elementwise = optax.chain(optax.clip(max_norm), optax.sgd(lr))
+            wrong, _ = elementwise.update(grads, elementwise.init(grads), grads)
+            if np.allclose(np.concatenate([np.ravel(wrong[k]) for k in sorted(grads)]), flat_got, rtol=1e-4, atol=1e-7):
+                return Feedback(False, "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales the whole gradient")
+            norm = np.linalg.norm(flat_got)
+            if np.isclose(norm, max_norm, rtol=1e-3):
+                return Feedback(
+                    False, "the update has norm 1: you clipped after the SGD step; chain clip_by_global_norm first, then sgd"
+                )
+        if np.allclose(flat_got, -flat_expected, rtol=1e-4, atol=1e-7):
+            return Feedback(False, "the update has the wrong sign")
+        ratio = np.linalg.norm(flat_got) / max(np.linalg.norm(flat_expected), 1e-30)
+        return Feedback(False, f"on {label} gradients the update's norm is {ratio:.3g} times the expected one; check the learning rate and the clipping threshold")
+    return Feedback(True, "tx clips to global norm 1, keeps the direction, then steps with lr 0.1")
