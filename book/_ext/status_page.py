@@ -51,7 +51,7 @@ def _environment(env: dict) -> str:
 
 
 class StatusDirective(SphinxDirective):
-    has_content = False
+    has_content = False  # the page is MyST: the generated text below is Markdown
 
     def run(self) -> list[nodes.Node]:
         srcdir = Path(self.env.srcdir)
@@ -60,7 +60,7 @@ class StatusDirective(SphinxDirective):
         if not records:
             lines += [
                 "No test record was present when this site was built: the chapters' execution status is",
-                "unknown here. ``make nbval`` (part of ``make test``) writes the records, and the next build",
+                "unknown here. `make nbval` (part of `make test`) writes the records, and the next build",
                 "shows them.",
             ]
         notebooks = sorted({nb for r in records for nb in r.get("notebooks", {})})
@@ -69,20 +69,15 @@ class StatusDirective(SphinxDirective):
                 f"**{_environment(record.get('environment', {}))}**, "
                 f"{record.get('platform', '')}, run on {record.get('date', '?')[:16].replace('T', ' ')} UTC.",
                 "",
-                ".. list-table::",
-                "   :header-rows: 1",
-                "",
-                "   * - Chapter",
-                "     - Outcome",
-                "     - Execution time (s)",
+                "| Chapter | Outcome | Execution time (s) |",
+                "| --- | --- | --- |",
             ]
             for notebook in notebooks:
                 result = record.get("notebooks", {}).get(notebook)
-                lines += [f"   * - {_title(srcdir, notebook)}"]
                 if result is None:
-                    lines += ["     - not run in this environment", "     - "]
+                    lines += [f"| {_title(srcdir, notebook)} | not run in this environment | |"]
                 else:
-                    lines += [f"     - {result.get('outcome', '?')}", f"     - {result.get('seconds', 0):.1f}"]
+                    lines += [f"| {_title(srcdir, notebook)} | {result.get('outcome', '?')} | {result.get('seconds', 0):.1f} |"]
             lines += [""]
         container = nodes.container()
         self.state.nested_parse(StringList(lines, source="jaxbook-status"), self.content_offset, container)
