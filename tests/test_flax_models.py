@@ -189,4 +189,5 @@ def test_check_parameter_count():
     assert ch08.check_parameter_count(19210).ok
     assert "weights only" in ch08.check_parameter_count(64 * 256 + 2560).message
     assert "output layer" in ch08.check_parameter_count(64 * 256 + 256).message
-    assert "integer" in ch08.check_parameter_count("many").message
+    assert "should be a number" in ch08.check_parameter_count("many").message
+    assert "whole number" in ch08.check_parameter_count(19210.5).message

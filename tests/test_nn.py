@@ -198,7 +198,7 @@ def test_check_hand_made_hill():
     assert "wrong way round" in ch06.check_hand_made_hill(flipped, data).message
     constant = {**hand_hill(), "w2": jnp.zeros(2), "b2": jnp.array(1.0)}
     assert "one class everywhere" in ch06.check_hand_made_hill(constant, data).message
-    assert "must have shape" in ch06.check_hand_made_hill({**hand_hill(), "w2": jnp.zeros(3)}, data).message
+    assert "should have shape" in ch06.check_hand_made_hill({**hand_hill(), "w2": jnp.zeros(3)}, data).message
     assert "NaN" in ch06.check_hand_made_hill({**hand_hill(), "b2": jnp.array(jnp.nan)}, data).message
 
 
