@@ -25,7 +25,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # without fighting over them. `make notebooks` and `make nbval` both use it.
 NOTEBOOK_XLA_FLAGS := $(strip $(XLA_FLAGS) --xla_cpu_multi_thread_eigen=false)
 
-.PHONY: help venv book test unit nbval doctor build browser browser-deps notebooks lab clean lock assignments hosted-cell mathjax wheelhouse install-test
+.PHONY: help venv book test lint unit nbval doctor build browser browser-deps notebooks lab clean lock assignments hosted-cell mathjax wheelhouse install-test
 
 help:
 	@echo "make book          create .venv if needed (PYTHON=...: which interpreter), install, build the website into _build/html"
@@ -88,6 +88,14 @@ book: $(STAMP)
 build: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
+# ruff: lint and format, configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# XLA's compiled programs are kept between unit-test runs, per machine and Python (conftest.py).
+JAXBOOK_JAX_CACHE ?= $(HOME)/.cache/jaxbook/jax-$(VENV_PYTHON)
+unit: export JAXBOOK_JAX_CACHE := $(JAXBOOK_JAX_CACHE)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install --ignore=tests/grading -q -n $(NBVAL_WORKERS) --dist worksteal --durations=5
 
@@ -123,6 +131,7 @@ browser-deps:
 
 test: $(STAMP)
 	@echo "make test with Python $(VENV_PYTHON) in $(VENV)"
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) nbval
 	$(MAKE) doctor

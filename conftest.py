@@ -20,17 +20,24 @@ import platform
 import sys
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import jax  # noqa: E402
-import pytest  # noqa: E402
+import jax
+import pytest
 
 # Catch (n,) against (n, 1) broadcasting slips: any implicit rank promotion is an error in tests.
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+# `make unit` keeps XLA's compiled programs between runs (JAXBOOK_JAX_CACHE, outside the clone):
+# the hundreds of small functions the tests compile are compiled once per machine and JAX version.
+if os.environ.get("JAXBOOK_JAX_CACHE"):
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAXBOOK_JAX_CACHE"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 REFERENCE_CORES = 2
 
@@ -47,7 +54,9 @@ def _scale() -> float:
 def pytest_addoption(parser):
     group = parser.getgroup("notebook timing")
     group.addoption("--notebook-budget", type=float, default=None, help="fail if one notebook takes longer (s)")
-    group.addoption("--book-budget", type=float, default=None, help="fail if the notebook run takes longer (s, wall-clock)")
+    group.addoption(
+        "--book-budget", type=float, default=None, help="fail if the notebook run takes longer (s, wall-clock)"
+    )
 
 
 def pytest_sessionstart(session):
@@ -91,7 +100,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         + f" (the notebooks' own times add up to {sum(_seconds.values()):.1f} s)"
     )
     if _scale() > 1:
-        terminalreporter.write_line(f"budgets scaled by {_scale():g} for the {len(os.sched_getaffinity(0))} core(s) available")
+        terminalreporter.write_line(
+            f"budgets scaled by {_scale():g} for the {len(os.sched_getaffinity(0))} core(s) available"
+        )
     for problem in _over_budget(config):
         terminalreporter.write_line(f"TOO SLOW: {problem}", red=True)
 
@@ -122,7 +133,8 @@ def write_status_record(folder: Path = STATUS) -> Path | None:
         return None
     env = environment()
     key = json.dumps(env, sort_keys=True)
-    name = f"py{env['python']}-jax{env['jax']}-{env['isa'] or 'native'}-{env['cores']}c-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    name = f"py{env['python']}-jax{env['jax']}-{env['isa'] or 'native'}-{env['cores']}c-{digest}"
     path = folder / f"{name}.json"
     notebooks = {}
     try:
@@ -130,10 +142,18 @@ def write_status_record(folder: Path = STATUS) -> Path | None:
     except (OSError, ValueError):
         pass
     for nb, seconds in _seconds.items():
-        notebooks[nb] = {"seconds": round(seconds, 2), "outcome": "failed" if nb in _failed else "passed (outputs match)"}
-    record = {"id": name, "environment": env, "platform": f"{platform.system()} {platform.machine()}",
-              "executable": sys.executable, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "notebooks": dict(sorted(notebooks.items()))}
+        notebooks[nb] = {
+            "seconds": round(seconds, 2),
+            "outcome": "failed" if nb in _failed else "passed (outputs match)",
+        }
+    record = {
+        "id": name,
+        "environment": env,
+        "platform": f"{platform.system()} {platform.machine()}",
+        "executable": sys.executable,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "notebooks": dict(sorted(notebooks.items())),
+    }
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1))
     return path

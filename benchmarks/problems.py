@@ -62,7 +62,12 @@ def chapter1() -> Problem:
     X = least_squares.design_matrix(x)
     X64, y64 = _float64(X, y)
     return Problem(
-        1, "y = 3x + 2 + noise, n = 100: closed form", None, None, (X, y), 1,
+        1,
+        "y = 3x + 2 + noise, n = 100: closed form",
+        None,
+        None,
+        (X, y),
+        1,
         references={
             "numpy lstsq (float64)": lambda: np.linalg.lstsq(X64, y64, rcond=None)[0],
             "scikit-learn LinearRegression": lambda: LinearRegression().fit(X64[:, 1:], y64).coef_,
@@ -87,7 +92,12 @@ def chapter4() -> Problem:
     X = least_squares.design_matrix(x)
     X64, y64 = _float64(X, y)
     return Problem(
-        4, "plane, n = 1000, 3 coefficients: MSE", gd_step(regression.mse_loss, 0.1), jnp.zeros(3), (X, y), 200,
+        4,
+        "plane, n = 1000, 3 coefficients: MSE",
+        gd_step(regression.mse_loss, 0.1),
+        jnp.zeros(3),
+        (X, y),
+        200,
         references={
             "numpy lstsq (float64)": lambda: np.linalg.lstsq(X64, y64, rcond=None)[0],
             "scikit-learn LinearRegression": lambda: LinearRegression().fit(X64[:, 1:], y64).coef_,
@@ -106,9 +116,16 @@ def chapter5() -> Problem:
         return sm.Logit(y64, sm.add_constant(X64)).fit(disp=0).params
 
     return Problem(
-        5, "logistic regression, n = 10000, d = 100", gd_step(logistic.loss, 10.0), params, (X, y), 1000,
+        5,
+        "logistic regression, n = 10000, d = 100",
+        gd_step(logistic.loss, 10.0),
+        params,
+        (X, y),
+        1000,
         references={
-            "scikit-learn LogisticRegression (lbfgs)": lambda: LogisticRegression(C=np.inf, max_iter=1000).fit(X64, y64).coef_,
+            "scikit-learn LogisticRegression (lbfgs)": lambda: (
+                LogisticRegression(C=np.inf, max_iter=1000).fit(X64, y64).coef_
+            ),
             "statsmodels Logit (Newton)": statsmodels_logit,
         },
     )
@@ -121,9 +138,18 @@ def _mlp_reference(X64, y64, num_steps):
             warnings.simplefilter("ignore", ConvergenceWarning)
             # full-batch gradient descent, the same algorithm as the chapter: one step per epoch
             return MLPClassifier(
-                hidden_layer_sizes=(2,), activation="logistic", solver="sgd", batch_size=len(y64), learning_rate_init=3.0,
-                momentum=0.0, alpha=0.0, max_iter=num_steps, tol=0.0, n_iter_no_change=num_steps + 1,
-                shuffle=False, random_state=0,
+                hidden_layer_sizes=(2,),
+                activation="logistic",
+                solver="sgd",
+                batch_size=len(y64),
+                learning_rate_init=3.0,
+                momentum=0.0,
+                alpha=0.0,
+                max_iter=num_steps,
+                tol=0.0,
+                n_iter_no_change=num_steps + 1,
+                shuffle=False,
+                random_state=0,
             ).fit(X64, y64)
 
     return fit
@@ -133,8 +159,12 @@ def chapter6() -> Problem:
     points = hill.hill_data(jax.random.key(0))
     X64, y64 = _float64(points.X_train, points.y_train)
     return Problem(
-        6, "2-2-1 network, hill data n = 10000: plain descent", gd_step(nn.loss, 3.0),
-        nn.init_params(jax.random.key(4)), (points.X_train, points.y_train), 2000,
+        6,
+        "2-2-1 network, hill data n = 10000: plain descent",
+        gd_step(nn.loss, 3.0),
+        nn.init_params(jax.random.key(4)),
+        (points.X_train, points.y_train),
+        2000,
         references={"scikit-learn MLPClassifier (full-batch descent)": (_mlp_reference(X64, y64, 200), 200)},
     )
 
@@ -150,7 +180,9 @@ def chapter7() -> Problem:
         return optax.apply_updates(params, updates), opt_state
 
     params = nn.init_params(jax.random.key(4))
-    return Problem(7, "the same network with optax.adam", step, (params, tx.init(params)), (points.X_train, points.y_train), 2000)
+    return Problem(
+        7, "the same network with optax.adam", step, (params, tx.init(params)), (points.X_train, points.y_train), 2000
+    )
 
 
 # --- Chapter 8: the Flax NNX classifier -------------------------------------------------------
@@ -183,8 +215,15 @@ def chapter8() -> Problem:
         return model, nnx.Optimizer(model, optax.adam(0.05), wrt=nnx.Param)
 
     problem = Problem(
-        8, "Flax NNX classifier (2-8-2), nnx.Optimizer(adam)", functional_step, state, (points.X_train, points.y_train), 2000,
-        unjitted_step=eager_step, jitted_step=jitted_step, fresh_objects=fresh,
+        8,
+        "Flax NNX classifier (2-8-2), nnx.Optimizer(adam)",
+        functional_step,
+        state,
+        (points.X_train, points.y_train),
+        2000,
+        unjitted_step=eager_step,
+        jitted_step=jitted_step,
+        fresh_objects=fresh,
     )
     return problem
 

@@ -47,11 +47,11 @@ import time
 from pathlib import Path
 
 import jax
+import loops
 import numpy as np
+import problems
 from flax import nnx
 
-import loops
-import problems
 from jaxbook import speed
 
 UNJITTED_STEPS = 100
@@ -81,26 +81,30 @@ def time_styles(problem: problems.Problem) -> list[dict]:
     # 1. a Python loop over an un-jitted step
     unjitted = problem.unjitted_step or problem.step
     if fresh is None:
-        run = lambda: loops.python_loop(unjitted, problem.state, n_unjitted, *problem.data)  # noqa: E731
+        run = lambda: loops.python_loop(unjitted, problem.state, n_unjitted, *problem.data)
     else:
         objects = fresh()
-        run = lambda: _block_objects(loops.python_loop(unjitted, objects, n_unjitted, *problem.data))  # noqa: E731
-    rows.append({"method": "Python loop, un-jitted grad", "timing": speed.time_call(run, repeats=3), "steps": n_unjitted})
+        run = lambda: _block_objects(loops.python_loop(unjitted, objects, n_unjitted, *problem.data))
+    rows.append(
+        {"method": "Python loop, un-jitted grad", "timing": speed.time_call(run, repeats=3), "steps": n_unjitted}
+    )
 
     # 2. a Python loop over a jitted step
     if fresh is None:
         jitted = jax.jit(problem.step)
-        run = lambda: loops.python_loop(jitted, problem.state, n_jitted, *problem.data)  # noqa: E731
+        run = lambda: loops.python_loop(jitted, problem.state, n_jitted, *problem.data)
         label = "Python loop, jitted step"
     else:
         objects = fresh()
-        run = lambda: _block_objects(loops.python_loop(problem.jitted_step, objects, n_jitted, *problem.data))  # noqa: E731
+        run = lambda: _block_objects(loops.python_loop(problem.jitted_step, objects, n_jitted, *problem.data))
         label = "Python loop, nnx.jit step"
     rows.append({"method": label, "timing": speed.time_call(run, repeats=5), "steps": n_jitted})
 
     # 3. one lax.scan
-    run = lambda: loops.scan_loop(problem.step, problem.state, problem.num_steps, *problem.data)  # noqa: E731
-    rows.append({"method": "lax.scan, one compiled call", "timing": speed.time_call(run, repeats=5), "steps": problem.num_steps})
+    run = lambda: loops.scan_loop(problem.step, problem.state, problem.num_steps, *problem.data)
+    rows.append(
+        {"method": "lax.scan, one compiled call", "timing": speed.time_call(run, repeats=5), "steps": problem.num_steps}
+    )
     return rows
 
 
@@ -163,7 +167,8 @@ def machine_line() -> str:
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cpu}, {cores} cores available; jax {jax.__version__} on {jax.devices()[0].platform}, {jax.device_count()} device(s)"
+    backend = jax.devices()[0].platform
+    return f"{cpu}, {cores} cores available; jax {jax.__version__} on {backend}, {jax.device_count()} device(s)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,7 +210,13 @@ def main(argv: list[str] | None = None) -> int:
                     "Ch": str(problem.chapter),
                     "Problem": problem.name,
                     "Method": row["method"],
-                    "Steps timed": ("whole fit" if steps is None else "closed form" if problem.step is None else f"{steps} of {problem.num_steps}"),
+                    "Steps timed": (
+                        "whole fit"
+                        if steps is None
+                        else "closed form"
+                        if problem.step is None
+                        else f"{steps} of {problem.num_steps}"
+                    ),
                     "First call (ms)": _fmt(1e3 * t.first),
                     "Per step (µs)": _fmt(None if per_step is None else 1e6 * per_step),
                     "Whole fit (ms)": ("≈ " if extrapolated else "") + _fmt(1e3 * whole),
@@ -233,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += [
         "",
         "Speed-up: the whole fit of the chapter's first method (the un-jitted loop, extrapolated from the steps timed) "
-        "divided by this method's whole fit. First call: the first run of the timed steps, with tracing and compilation for jitted code (for the un-jitted loop, each operation compiles on first use); it is excluded from the per-step times, which are medians of later runs. "
+        "divided by this method's whole fit. First call: the first run of the timed steps, with tracing and "
+        "compilation for jitted code (for the un-jitted loop, each operation compiles on first use); it is "
+        "excluded from the per-step times, which are medians of later runs. "
         "FLOPs and bytes per step: XLA's cost analysis of one compiled step. "
         "A share of bandwidth above 100 % means the step's data fit in the CPU caches, which are faster than the "
         "main memory that the matrix-vector product streams from. "

@@ -160,7 +160,7 @@ def newton(design, y, target):
 @jax.jit
 def lbfgs(design, y, target):
     """``optax.lbfgs`` in one ``while_loop`` until the gradient in its state has ``|g| <= target``."""
-    fun = lambda coef: _loss(coef, design, y)  # noqa: E731
+    fun = lambda coef: _loss(coef, design, y)
     optimizer = optax.lbfgs()
     value_and_grad = optax.value_and_grad_from_state(fun)
 
@@ -369,8 +369,10 @@ def report(problem: Problem, results: list[Result], elapsed: float, load: tuple[
         "",
         (
             "Time: median of repeated calls after the first; for the JAX methods the first call (tracing, compilation "
-            "and one run) is given apart. Every method gets its data already in its dtype. Time / scikit-learn: against "
-            "the faster of scikit-learn's two runs in this run. ≈: gradient descent stopped at its step cap; the time is "
+            "and one run) is given apart. Every method gets its data already in its dtype. Time / scikit-learn: "
+            "against "
+            "the faster of scikit-learn's two runs in this run. ≈: gradient descent stopped at its step cap; the "
+            "time is "
             "the measured time per step times the steps the linear rate near the MLE predicts."
         ),
         "",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -14,7 +13,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # course tooling lives outside the package readers import
-import assignments  # noqa: E402
+import assignments
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -31,7 +30,11 @@ def _code_lines(source: str) -> set[str]:
 
 def test_every_chapter_has_at_least_three_exercises_with_solutions(chapter):
     path, original, _ = chapter
-    labels = re.findall(r"^```\{exercise\}.*\n:label: (\S+)", "\n".join(c.source for c in original.cells if c.cell_type == "markdown"), re.M)
+    labels = re.findall(
+        r"^```\{exercise\}.*\n:label: (\S+)",
+        "\n".join(c.source for c in original.cells if c.cell_type == "markdown"),
+        re.M,
+    )
     solved = [label for label, _, _ in assignments.solution_blocks(original)]
     assert len(labels) >= 3, f"{path.name}: {len(labels)} exercises"
     assert sorted(solved) == sorted(labels), f"{path.name}: exercises {labels}, solutions {solved}"
@@ -52,7 +55,9 @@ def test_no_solution_survives_in_the_student_copy(chapter):
         for cell in original.cells[start + 1 : end]:
             secret |= _code_lines(cell.source) if cell.cell_type == "code" else set()
         prose = [c.source for c in original.cells[start + 1 : end] if c.cell_type == "markdown"]
-        stub_lines = set().union(*(_code_lines(c.source) for c in student.cells if "answer" in c.metadata.get("tags", [])))
+        stub_lines = set().union(
+            *(_code_lines(c.source) for c in student.cells if "answer" in c.metadata.get("tags", []))
+        )
         leaked = {line for line in secret - kept - stub_lines if line in _code_lines(text)}
         assert not leaked, f"{path.name} {label}: solution lines in the student copy: {leaked}"
         for paragraph in prose:
@@ -63,8 +68,12 @@ def test_no_solution_survives_in_the_student_copy(chapter):
 
 def test_student_copy_keeps_every_check_and_every_other_cell(chapter):
     _, original, student = chapter
-    original_code = [c.source for c in original.cells if c.cell_type == "code" and "solution" not in c.metadata.get("tags", [])]
-    student_code = [c.source for c in student.cells if c.cell_type == "code" and "answer" not in c.metadata.get("tags", [])]
+    original_code = [
+        c.source for c in original.cells if c.cell_type == "code" and "solution" not in c.metadata.get("tags", [])
+    ]
+    student_code = [
+        c.source for c in student.cells if c.cell_type == "code" and "answer" not in c.metadata.get("tags", [])
+    ]
     assert student_code == original_code
     answers = [c for c in student.cells if "answer" in c.metadata.get("tags", [])]
     assert len(answers) == len(assignments.solution_blocks(original))
@@ -103,21 +112,34 @@ def test_later_cells_do_not_depend_on_solutions(chapter):
                     elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                         defined |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-        code_after = [c for c in original.cells[end + 1 :] if c.cell_type == "code" and "solution" not in c.metadata.get("tags", [])]
+        code_after = [
+            c
+            for c in original.cells[end + 1 :]
+            if c.cell_type == "code" and "solution" not in c.metadata.get("tags", [])
+        ]
         for cell in code_after[1:]:  # the first is the check itself
             redefined = set()
             for node in ast.parse(cell.source).body:
                 if isinstance(node, (ast.Assign, ast.FunctionDef)):
                     targets = [node] if isinstance(node, ast.FunctionDef) else node.targets
                     redefined |= {getattr(n, "id", getattr(n, "name", None)) for t in targets for n in ast.walk(t)}
-            used = {n.id for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-            assert not (used & defined) - redefined, f"{path.name}: a cell after {label} uses {(used & defined) - redefined}"
+            used = {
+                n.id
+                for n in ast.walk(ast.parse(cell.source))
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
+            assert not (used & defined) - redefined, (
+                f"{path.name}: a cell after {label} uses {(used & defined) - redefined}"
+            )
             defined -= redefined
 
 
 def test_bad_markup_is_rejected():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("```{solution-start} ex\n:class: dropdown\n```"), nbformat.v4.new_code_cell("a = 1")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("```{solution-start} ex\n:class: dropdown\n```"),
+        nbformat.v4.new_code_cell("a = 1"),
+    ]
     with pytest.raises(ValueError, match="the solution of ex .* has no solution-end"):
         assignments.solution_blocks(nb)
     nb.cells = [nbformat.v4.new_code_cell("a = 1", metadata={"tags": ["solution"]})]
@@ -127,7 +149,9 @@ def test_bad_markup_is_rejected():
 
 def test_student_copy_of_chapter_1_runs_and_every_check_says_not_yet(tmp_path):
     student = assignments.student_copy(nbformat.read(NOTEBOOKS[0], as_version=4))
-    NotebookClient(student, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        student, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     checks = [c for c in student.cells if c.cell_type == "code" and re.search(r"\bch\d\d\.check_", c.source)]
     assert checks
     for cell in checks:

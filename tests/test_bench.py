@@ -11,9 +11,9 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import loops  # noqa: E402
-import problems  # noqa: E402
-import run  # noqa: E402
+import loops
+import problems
+import run
 
 
 def test_every_problem_builds_and_takes_a_finite_step():

@@ -47,7 +47,9 @@ CORPUS = {
         right(ch01.check_gradient, lambda b, X, y: 2.0 * X.T @ (X @ b - y)),
         right(ch01.check_gradient, lambda b, X, y: 2 * X.T @ X @ b - 2 * X.T @ y),
         right(ch01.check_gradient, jax.jit(jax.grad(lambda b, X, y: jnp.sum((X @ b - y) ** 2)))),
-        right(ch01.check_gradient, lambda b, X, y: 2.0 * np.asarray(X, np.float64).T @ (np.asarray(X, np.float64) @ b - y)),
+        right(
+            ch01.check_gradient, lambda b, X, y: 2.0 * np.asarray(X, np.float64).T @ (np.asarray(X, np.float64) @ b - y)
+        ),
         wrong(ch01.check_gradient, lambda b, X, y: X.T @ (X @ b - y), "brings down a factor of 2"),
         wrong(ch01.check_gradient, lambda b, X, y: 2 * X.T @ (y - X @ b), "wrong sign"),
         wrong(ch01.check_gradient, lambda b, X, y: 2.0 / len(y) * X.T @ (X @ b - y), "mean-gradient slip"),
@@ -73,13 +75,20 @@ CORPUS = {
         right(ch01.check_simple_regression, jax.jit(lambda x, y: moments(x, y))),
         right(  # n - 1 in both: the factors cancel
             ch01.check_simple_regression,
-            lambda x, y: (np.mean(y) - np.cov(x, y)[0, 1] / np.var(x, ddof=1) * np.mean(x), np.cov(x, y)[0, 1] / np.var(x, ddof=1)),
+            lambda x, y: (
+                np.mean(y) - np.cov(x, y)[0, 1] / np.var(x, ddof=1) * np.mean(x),
+                np.cov(x, y)[0, 1] / np.var(x, ddof=1),
+            ),
         ),
         wrong(ch01.check_simple_regression, lambda x, y: (0.0, jnp.cov(x, y)[0, 1] / jnp.var(x)), "n/(n-1)"),
         wrong(ch01.check_simple_regression, lambda x, y: moments(x, y)[::-1], "wrong order"),
         wrong(ch01.check_simple_regression, lambda x, y: (jnp.mean(y), moments(x, y)[1]), "left out - slope * mean(x)"),
         wrong(ch01.check_simple_regression, lambda x, y: moments(x, y)[1], "pair"),
-        wrong(ch01.check_simple_regression, lambda x, y: (jnp.mean(y), jnp.mean(y) / jnp.mean(x)), "differs from the reference"),
+        wrong(
+            ch01.check_simple_regression,
+            lambda x, y: (jnp.mean(y), jnp.mean(y) / jnp.mean(x)),
+            "differs from the reference",
+        ),
     ],
 }
 CHECKS = {

@@ -28,10 +28,20 @@ CORPUS = {
     "check_taylor_terms": [
         right(ch03.check_taylor_terms, terms),
         right(ch03.check_taylor_terms, lambda f, a, x, order: list(terms(f, a, x, order))),
-        right(ch03.check_taylor_terms, lambda f, a, x, order: terms(f, a, x, order, divide=lambda n: math.gamma(n + 1))),
+        right(
+            ch03.check_taylor_terms, lambda f, a, x, order: terms(f, a, x, order, divide=lambda n: math.gamma(n + 1))
+        ),
         right(ch03.check_taylor_terms, lambda f, a, x, order: np.asarray(terms(f, a, x, order), np.float64)),
-        wrong(ch03.check_taylor_terms, lambda f, a, x, order: terms(f, a, x, order, divide=lambda n: math.factorial(max(n - 1, 0))), "(n-1)!"),
-        wrong(ch03.check_taylor_terms, lambda f, a, x, order: terms(f, a, x, order, divide=lambda n: 1), "missing the division by n!"),
+        wrong(
+            ch03.check_taylor_terms,
+            lambda f, a, x, order: terms(f, a, x, order, divide=lambda n: math.factorial(max(n - 1, 0))),
+            "(n-1)!",
+        ),
+        wrong(
+            ch03.check_taylor_terms,
+            lambda f, a, x, order: terms(f, a, x, order, divide=lambda n: 1),
+            "missing the division by n!",
+        ),
         wrong(ch03.check_taylor_terms, lambda f, a, x, order: terms(f, a, x, order, h=lambda a, x: a - x), "h = x - a"),
         wrong(ch03.check_taylor_terms, lambda f, a, x, order: terms(f, a, x, order)[1:], "order + 1"),
         wrong(ch03.check_taylor_terms, lambda f, a, x, order: terms(f, a, x, order, powers=False), "powers h^n"),
@@ -51,12 +61,18 @@ CORPUS = {
     "check_newton_step": [
         right(ch03.check_newton_step, newton),
         right(ch03.check_newton_step, lambda f, t: t - jnp.linalg.inv(jax.hessian(f)(t)) @ jax.grad(f)(t)),
-        right(ch03.check_newton_step, lambda f, t: t - jnp.linalg.lstsq(jax.jacfwd(jax.jacrev(f))(t), jax.grad(f)(t))[0]),
+        right(
+            ch03.check_newton_step, lambda f, t: t - jnp.linalg.lstsq(jax.jacfwd(jax.jacrev(f))(t), jax.grad(f)(t))[0]
+        ),
         right(ch03.check_newton_step, jax.jit(newton, static_argnums=0)),
         wrong(ch03.check_newton_step, lambda f, t: t - jax.grad(f)(t), "gradient step with lr = 1"),
         wrong(ch03.check_newton_step, lambda f, t: t + jnp.linalg.solve(jax.hessian(f)(t), jax.grad(f)(t)), "uphill"),
         wrong(ch03.check_newton_step, lambda f, t: t - jax.hessian(f)(t) @ jax.grad(f)(t), "multiplies by the Hessian"),
-        wrong(ch03.check_newton_step, lambda f, t: -jnp.linalg.solve(jax.hessian(f)(t), jax.grad(f)(t)), "not only the change"),
+        wrong(
+            ch03.check_newton_step,
+            lambda f, t: -jnp.linalg.solve(jax.hessian(f)(t), jax.grad(f)(t)),
+            "not only the change",
+        ),
         wrong(ch03.check_newton_step, lambda f, t: t - jax.grad(f)(t) / jnp.diag(jax.hessian(f)(t)), "diagonal"),
     ],
 }

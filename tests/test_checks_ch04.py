@@ -39,7 +39,7 @@ def sweep(tol=1e-3, dtype=np.float32):
     counts = {}
     for lr in ch04.LEARNING_RATES:
         b = np.zeros(3, dtype)
-        for step in range(301):
+        for step in range(301):  # noqa: B007 (the count of steps taken is read after the loop)
             if np.max(np.abs(b - b_closed)) < tol:
                 break
             b = b - dtype(lr) * dtype(2.0 / len(y)) * X.T @ (X @ b - y)
@@ -74,8 +74,15 @@ CORPUS = {
         right(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * jax.grad(mse)(b, X, y)),
         right(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * grad_formula(b, X, y)),
         right(ch04.check_sgd_step, jax.jit(lambda b, X, y, lr: b - lr * grad_formula(b, X, y))),
-        right(ch04.check_sgd_step, lambda b, X, y, lr: np.asarray(b, np.float64) - lr * 2 * np.mean((X @ b - y)[:, None] * X, axis=0)),
-        wrong(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * grad_formula(b, X, y) / len(y), "don't divide by the batch size again"),
+        right(
+            ch04.check_sgd_step,
+            lambda b, X, y, lr: np.asarray(b, np.float64) - lr * 2 * np.mean((X @ b - y)[:, None] * X, axis=0),
+        ),
+        wrong(
+            ch04.check_sgd_step,
+            lambda b, X, y, lr: b - lr * grad_formula(b, X, y) / len(y),
+            "don't divide by the batch size again",
+        ),
         wrong(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * 2 * X.T @ (X @ b - y), "sum of squares"),
         wrong(ch04.check_sgd_step, lambda b, X, y, lr: b + lr * grad_formula(b, X, y), "uphill"),
         wrong(ch04.check_sgd_step, lambda b, X, y, lr: b - grad_formula(b, X, y), "forget to multiply by lr"),

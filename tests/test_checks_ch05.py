@@ -51,7 +51,11 @@ CORPUS = {
         right(ch05.check_stable_bce, lambda z, y: jnp.mean(jax.nn.softplus(z) - y * z)),
         right(ch05.check_stable_bce, lambda z, y: jnp.sum(jnp.logaddexp(0.0, z) - y * z) / z.shape[0]),
         right(ch05.check_stable_bce, jax.jit(lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y)))),
-        wrong(ch05.check_stable_bce, lambda z, y: -jnp.mean(y * jnp.log(jax.nn.sigmoid(z)) + (1 - y) * jnp.log(1 - jax.nn.sigmoid(z))), "naive"),
+        wrong(
+            ch05.check_stable_bce,
+            lambda z, y: -jnp.mean(y * jnp.log(jax.nn.sigmoid(z)) + (1 - y) * jnp.log(1 - jax.nn.sigmoid(z))),
+            "naive",
+        ),
         wrong(ch05.check_stable_bce, lambda z, y: jnp.sum(jax.nn.softplus(z) - y * z), "sum over the examples"),
         wrong(ch05.check_stable_bce, lambda z, y: jax.nn.softplus(z) - y * z, "one loss per example"),
         wrong(ch05.check_stable_bce, lambda z, y: jnp.mean(jax.nn.softplus(z) - (1 - y) * z), "labels are swapped"),
@@ -67,14 +71,25 @@ CORPUS = {
         wrong(ch05.check_error_counts, lambda z, y: (jnp.sum((z > 0) == (y == 1)),) + counts(z, y)[1:], "fraction"),
         wrong(ch05.check_error_counts, lambda z, y: (1 - counts(z, y)[0],) + counts(z, y)[1:], "error rate"),
         wrong(ch05.check_error_counts, lambda z, y: counts(z, y)[:2], "three numbers"),
-        wrong(ch05.check_error_counts, lambda z, y: (counts(z, y)[0], jnp.mean((z > 0) & (y == 0)), jnp.mean((z <= 0) & (y == 1))), "counts"),
+        wrong(
+            ch05.check_error_counts,
+            lambda z, y: (counts(z, y)[0], jnp.mean((z > 0) & (y == 0)), jnp.mean((z <= 0) & (y == 1))),
+            "counts",
+        ),
     ],
     "check_radial_classifier": [
         right(ch05.check_radial_classifier, predict_trained),
         right(ch05.check_radial_classifier, jax.jit(predict_trained)),
-        right(ch05.check_radial_classifier, lambda X: _core.sigmoid(np.column_stack([np.ones(len(X)), np.asarray(X) ** 2]) @ w_sq)),
+        right(
+            ch05.check_radial_classifier,
+            lambda X: _core.sigmoid(np.column_stack([np.ones(len(X)), np.asarray(X) ** 2]) @ w_sq),
+        ),
         wrong(ch05.check_radial_classifier, lambda X: jnp.mean(X**2, axis=1) < 1, "writes down the rule"),
-        wrong(ch05.check_radial_classifier, lambda X: jax.nn.sigmoid(50.0 * (1.0 - jnp.mean(X**2, axis=1))), "writes down the rule"),
+        wrong(
+            ch05.check_radial_classifier,
+            lambda X: jax.nn.sigmoid(50.0 * (1.0 - jnp.mean(X**2, axis=1))),
+            "writes down the rule",
+        ),
         wrong(ch05.check_radial_classifier, lambda X: jax.nn.sigmoid(w_raw[0] + X @ w_raw[1:]), "squared features"),
         wrong(ch05.check_radial_classifier, lambda X: 1.0 - predict_trained(X), "swapped"),
         wrong(ch05.check_radial_classifier, lambda X: w_sq[0] + (X**2) @ w_sq[1:], "probabilities in [0, 1]"),
@@ -83,15 +98,50 @@ CORPUS = {
     "check_random_init": [
         right(ch05.check_random_init, init),
         right(ch05.check_random_init, lambda key, dim: {"w": jax.random.normal(key, (dim,)) / 100, "b": 0.0}),
-        right(ch05.check_random_init, lambda key, dim: {"w": 0.01 * jax.random.normal(jax.random.split(key)[0], (dim,)), "b": jnp.array(0.0)}),
-        right(ch05.check_random_init, lambda key, dim: {"b": jnp.zeros(()), "w": jax.random.normal(key, shape=(dim,), dtype=jnp.float32) * 0.01}),
-        wrong(ch05.check_random_init, lambda key, dim: {"w": 0.02 * jax.random.normal(key, (dim,)), "b": 0.0}, "spread by 0.02"),
-        wrong(ch05.check_random_init, lambda key, dim: {"w": 0.01 * jax.random.uniform(key, (dim,)), "b": 0.0}, "not centred"),
-        wrong(ch05.check_random_init, lambda key, dim: {"w": 0.01 * jnp.sqrt(3.0) * jax.random.uniform(key, (dim,), minval=-1, maxval=1), "b": 0.0}, "normal draw"),
-        wrong(ch05.check_random_init, lambda key, dim: {"w": jnp.asarray(0.01 * np.random.default_rng(0).normal(size=dim)), "b": 0.0}, "frozen"),
-        wrong(ch05.check_random_init, lambda key, dim: {"w": jax.random.normal(key, (dim,)), "b": 0.0}, "standard deviation 1"),
-        wrong(ch05.check_random_init, lambda key, dim: {"w": 0.0001 * jax.random.normal(key, (dim,)), "b": 0.0}, "not by the variance"),
-        wrong(ch05.check_random_init, lambda key, dim: {"w": 0.01 * jax.random.normal(key, (dim,)), "b": 1.0}, "scalar 0"),
+        right(
+            ch05.check_random_init,
+            lambda key, dim: {"w": 0.01 * jax.random.normal(jax.random.split(key)[0], (dim,)), "b": jnp.array(0.0)},
+        ),
+        right(
+            ch05.check_random_init,
+            lambda key, dim: {"b": jnp.zeros(()), "w": jax.random.normal(key, shape=(dim,), dtype=jnp.float32) * 0.01},
+        ),
+        wrong(
+            ch05.check_random_init,
+            lambda key, dim: {"w": 0.02 * jax.random.normal(key, (dim,)), "b": 0.0},
+            "spread by 0.02",
+        ),
+        wrong(
+            ch05.check_random_init,
+            lambda key, dim: {"w": 0.01 * jax.random.uniform(key, (dim,)), "b": 0.0},
+            "not centred",
+        ),
+        wrong(
+            ch05.check_random_init,
+            lambda key, dim: {
+                "w": 0.01 * jnp.sqrt(3.0) * jax.random.uniform(key, (dim,), minval=-1, maxval=1),
+                "b": 0.0,
+            },
+            "normal draw",
+        ),
+        wrong(
+            ch05.check_random_init,
+            lambda key, dim: {"w": jnp.asarray(0.01 * np.random.default_rng(0).normal(size=dim)), "b": 0.0},
+            "frozen",
+        ),
+        wrong(
+            ch05.check_random_init,
+            lambda key, dim: {"w": jax.random.normal(key, (dim,)), "b": 0.0},
+            "standard deviation 1",
+        ),
+        wrong(
+            ch05.check_random_init,
+            lambda key, dim: {"w": 0.0001 * jax.random.normal(key, (dim,)), "b": 0.0},
+            "not by the variance",
+        ),
+        wrong(
+            ch05.check_random_init, lambda key, dim: {"w": 0.01 * jax.random.normal(key, (dim,)), "b": 1.0}, "scalar 0"
+        ),
         wrong(ch05.check_random_init, lambda key, dim: (0.01 * jax.random.normal(key, (dim,)), 0.0), "dict"),
     ],
 }

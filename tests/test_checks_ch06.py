@@ -56,14 +56,21 @@ CORPUS = {
     "check_logits": [
         right(ch06.check_logits, forward),
         right(ch06.check_logits, jax.jit(forward)),
-        right(ch06.check_logits, lambda p, X: jnp.dot(1 / (1 + jnp.exp(-(jnp.dot(X, p["W1"]) + p["b1"]))), p["w2"]) + p["b2"]),
-        right(ch06.check_logits, lambda p, X: (1 / (1 + np.exp(-(np.asarray(X) @ p["W1"] + p["b1"])))) @ p["w2"] + p["b2"]),
+        right(
+            ch06.check_logits,
+            lambda p, X: jnp.dot(1 / (1 + jnp.exp(-(jnp.dot(X, p["W1"]) + p["b1"]))), p["w2"]) + p["b2"],
+        ),
+        right(
+            ch06.check_logits, lambda p, X: (1 / (1 + np.exp(-(np.asarray(X) @ p["W1"] + p["b1"])))) @ p["w2"] + p["b2"]
+        ),
         wrong(ch06.check_logits, lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"], "needs its sigmoid"),
         wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(forward(p, X)), "without a sigmoid"),
         wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"], "hidden bias b1"),
         wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"], "output bias b2"),
         wrong(ch06.check_logits, lambda p, X: forward(p, X)[:, None], "one logit per point"),
-        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"], "transposed"),
+        wrong(
+            ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"], "transposed"
+        ),
     ],
     "check_hand_made_hill": [
         right(hand, tent()),
@@ -81,10 +88,16 @@ CORPUS = {
         right(ch06.check_gradients, backprop),
         right(ch06.check_gradients, jax.grad(loss)),
         right(ch06.check_gradients, jax.jit(backprop, static_argnames=("derivative", "divide"))),
-        right(ch06.check_gradients, lambda p, X, y: {k: np.asarray(v, np.float64) for k, v in backprop(p, X, y).items()}),
+        right(
+            ch06.check_gradients, lambda p, X, y: {k: np.asarray(v, np.float64) for k, v in backprop(p, X, y).items()}
+        ),
         wrong(ch06.check_gradients, lambda p, X, y: backprop(p, X, y, derivative=False), "sigmoid's derivative"),
         wrong(ch06.check_gradients, lambda p, X, y: backprop(p, X, y, divide=False), "divide the summed gradient by n"),
-        wrong(ch06.check_gradients, lambda p, X, y: jax.tree.map(lambda g: g / X.shape[0], backprop(p, X, y)), "divided by n twice"),
+        wrong(
+            ch06.check_gradients,
+            lambda p, X, y: jax.tree.map(lambda g: g / X.shape[0], backprop(p, X, y)),
+            "divided by n twice",
+        ),
         wrong(ch06.check_gradients, lambda p, X, y: list(backprop(p, X, y).values()), "dict"),
         wrong(ch06.check_gradients, lambda p, X, y: jax.tree.map(lambda g: -g, backprop(p, X, y)), "wrong sign"),
     ],

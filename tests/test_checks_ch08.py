@@ -53,13 +53,23 @@ CORPUS = {
     "check_two_logits": [
         right(ch08.check_two_logits, lambda z: jnp.stack([jnp.zeros_like(z), z], axis=1)),
         right(ch08.check_two_logits, lambda z: jnp.stack([-z / 2, z / 2], axis=-1)),
-        right(ch08.check_two_logits, jax.jit(lambda z: jnp.stack([jax.nn.log_sigmoid(-z), jax.nn.log_sigmoid(z)], axis=1))),
+        right(
+            ch08.check_two_logits, jax.jit(lambda z: jnp.stack([jax.nn.log_sigmoid(-z), jax.nn.log_sigmoid(z)], axis=1))
+        ),
         right(ch08.check_two_logits, lambda z: np.column_stack([np.zeros(len(z)), np.asarray(z, np.float64)])),
-        wrong(ch08.check_two_logits, lambda z: jnp.stack([1 - jax.nn.sigmoid(z), jax.nn.sigmoid(z)], axis=1), "probabilities"),
+        wrong(
+            ch08.check_two_logits,
+            lambda z: jnp.stack([1 - jax.nn.sigmoid(z), jax.nn.sigmoid(z)], axis=1),
+            "probabilities",
+        ),
         wrong(ch08.check_two_logits, lambda z: jnp.stack([z, jnp.zeros_like(z)], axis=1), "swapped"),
         wrong(ch08.check_two_logits, lambda z: jnp.stack([jnp.zeros_like(z), z]), "last axis"),
         wrong(ch08.check_two_logits, lambda z: z, "expected (7, 2)"),
-        wrong(ch08.check_two_logits, lambda z: jnp.stack([jnp.log(1 - jax.nn.sigmoid(z)), jnp.log(jax.nn.sigmoid(z))], axis=1), "log of 0"),
+        wrong(
+            ch08.check_two_logits,
+            lambda z: jnp.stack([jnp.log(1 - jax.nn.sigmoid(z)), jnp.log(jax.nn.sigmoid(z))], axis=1),
+            "log of 0",
+        ),
     ],
     "check_train_step": [
         right(ch08.check_train_step, step),
@@ -92,7 +102,8 @@ CHECKS = {
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 # train_step is called for its effect on the model, so a step that returns nothing is judged by that
 ROBUSTNESS["check_train_step"] = [
-    dataclasses.replace(c, phrase="did not change") if c.phrase == "forget the return" else c for c in ROBUSTNESS["check_train_step"]
+    dataclasses.replace(c, phrase="did not change") if c.phrase == "forget the return" else c
+    for c in ROBUSTNESS["check_train_step"]
 ]
 
 

@@ -188,7 +188,13 @@ def test_readers():
     assert _core.as_number(np.float32(0.5), "x") == 0.5
     assert _core.as_whole_number(jnp.array(6), "x") == 6
     assert _core.as_whole_number(6.0, "x") == 6
-    for bad, phrase in [(6.5, "whole number"), (float("nan"), "finite"), (True, "boolean"), ([1, 2], "one number"), ("6", "number")]:
+    for bad, phrase in [
+        (6.5, "whole number"),
+        (float("nan"), "finite"),
+        (True, "boolean"),
+        ([1, 2], "one number"),
+        ("6", "number"),
+    ]:
         with pytest.raises(_core.StudentError, match=phrase):
             _core.as_whole_number(bad, "x")
     assert _core.as_values(jnp.array([1.0, 2.0]), 2, "p", "(a, b)").tolist() == [1.0, 2.0]
@@ -232,7 +238,7 @@ def test_student_code_that_catches_exceptions_is_still_stopped():
             try:
                 while True:
                     pass
-            except Exception:  # noqa: BLE001 - what a student might write
+            except Exception:
                 pass
 
     previous = _core.TIME_LIMIT

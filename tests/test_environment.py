@@ -17,8 +17,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 sys.path.insert(0, str(ROOT / "tools"))
-import hosted_cell  # noqa: E402
-import lock  # noqa: E402
+import hosted_cell
+import lock
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 LOCK = tomllib.loads((ROOT / "uv.lock").read_text())
@@ -50,8 +50,7 @@ def test_each_runtime_lower_bound_is_the_oldest_locked_version():
         name, minimum = re.fullmatch(r"([A-Za-z0-9_.\-]+)>=([0-9.]+)", requirement).groups()
         oldest = _locked_versions(name)[0]
         assert tuple(int(p) for p in minimum.split(".")) == oldest, (
-            f"{name}: pyproject.toml says >={minimum}, but the oldest locked version is "
-            f"{'.'.join(map(str, oldest))}"
+            f"{name}: pyproject.toml says >={minimum}, but the oldest locked version is {'.'.join(map(str, oldest))}"
         )
 
 

@@ -86,8 +86,12 @@ def test_mlp_matches_numpy_and_linen():
             return linen.Dense(1)(h)
 
     hill_model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(1))
-    variables = {"params": {"Dense_0": {"kernel": hill_model.hidden[0].kernel[...], "bias": hill_model.hidden[0].bias[...]},
-                            "Dense_1": {"kernel": hill_model.output.kernel[...], "bias": hill_model.output.bias[...]}}}
+    variables = {
+        "params": {
+            "Dense_0": {"kernel": hill_model.hidden[0].kernel[...], "bias": hill_model.hidden[0].bias[...]},
+            "Dense_1": {"kernel": hill_model.output.kernel[...], "bias": hill_model.output.bias[...]},
+        }
+    }
     np.testing.assert_allclose(LinenNet().apply(variables, X[:, :2]), hill_model(X[:, :2]), rtol=1e-6)
 
 
@@ -95,8 +99,16 @@ def test_fit_trains_in_place_and_matches_a_python_loop():
     data = hill.hill_data(jax.random.key(2), n_train=200, n_val=10)
     model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
     twin = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
-    trained, history = flax_models.fit(flax_models.sigmoid_loss, model, optax.adam, lr=0.05, num_steps=7,
-                                       data=(data.X_train, data.y_train), batch_size=50, key=jax.random.key(4))
+    trained, history = flax_models.fit(
+        flax_models.sigmoid_loss,
+        model,
+        optax.adam,
+        lr=0.05,
+        num_steps=7,
+        data=(data.X_train, data.y_train),
+        batch_size=50,
+        key=jax.random.key(4),
+    )
     assert trained is model
     assert history["loss"].shape == (7,) and history["epoch_loss"].shape == (2,)
     # four batches of 50 per epoch, each epoch a fresh permutation from its own key
@@ -108,7 +120,9 @@ def test_fit_trains_in_place_and_matches_a_python_loop():
         np.testing.assert_allclose(history["loss"][t], loss, rtol=1e-5)
         twin_optimizer.update(twin, grads)
     np.testing.assert_allclose(model.hidden[0].kernel[...], twin.hidden[0].kernel[...], rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(history["epoch_loss"][-1], flax_models.sigmoid_loss(twin, data.X_train, data.y_train), rtol=1e-5)
+    np.testing.assert_allclose(
+        history["epoch_loss"][-1], flax_models.sigmoid_loss(twin, data.X_train, data.y_train), rtol=1e-5
+    )
 
 
 def test_train_step_is_the_nnx_idiom():
@@ -128,12 +142,38 @@ def test_fit_detects_divergence_and_bad_arguments():
     model = flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3))
     XY = (data.X_train, data.y_train)
     with pytest.raises(train.DivergenceError, match="try a smaller learning rate"):
-        flax_models.fit(flax_models.sigmoid_loss, model, optax.sgd, lr=1e12, num_steps=5, data=XY, batch_size=50, key=jax.random.key(0))
+        flax_models.fit(
+            flax_models.sigmoid_loss,
+            model,
+            optax.sgd,
+            lr=1e12,
+            num_steps=5,
+            data=XY,
+            batch_size=50,
+            key=jax.random.key(0),
+        )
     with pytest.raises(ValueError, match=r"batch_size must be at most the number of rows \(100\); got 500"):
-        flax_models.fit(flax_models.sigmoid_loss, model, optax.sgd, lr=0.1, num_steps=5, data=XY, batch_size=500, key=jax.random.key(0))
+        flax_models.fit(
+            flax_models.sigmoid_loss,
+            model,
+            optax.sgd,
+            lr=0.1,
+            num_steps=5,
+            data=XY,
+            batch_size=500,
+            key=jax.random.key(0),
+        )
     with pytest.raises(ValueError, match="must have the same number of rows"):
-        flax_models.fit(flax_models.sigmoid_loss, model, optax.sgd, lr=0.1, num_steps=5, data=(data.X_train, data.y_train[:50]),
-                        batch_size=5, key=jax.random.key(0))
+        flax_models.fit(
+            flax_models.sigmoid_loss,
+            model,
+            optax.sgd,
+            lr=0.1,
+            num_steps=5,
+            data=(data.X_train, data.y_train[:50]),
+            batch_size=5,
+            key=jax.random.key(0),
+        )
 
 
 def test_standardise_uses_training_statistics_only():

@@ -26,7 +26,9 @@ def test_design_matrix_is_ones_then_features():
     np.testing.assert_array_equal(X, [[1, 1, 2], [1, 3, 4], [1, 5, 6]])
 
 
-@pytest.mark.parametrize("solver", [least_squares.solve_normal_equations, least_squares.lstsq, least_squares.inverse_normal_equations])
+@pytest.mark.parametrize(
+    "solver", [least_squares.solve_normal_equations, least_squares.lstsq, least_squares.inverse_normal_equations]
+)
 def test_solvers_match_numpy(problem, solver):
     x, y, X = problem
     np.testing.assert_allclose(solver(X, y), reference(x, y), rtol=1e-4, atol=1e-4)
@@ -53,7 +55,7 @@ def test_loss_gradient_matches_autodiff_and_finite_differences(problem):
     b = jnp.array([0.3, -0.7])
     np.testing.assert_allclose(least_squares.loss_gradient(b, X, y), jax.grad(least_squares.loss)(b, X, y), rtol=1e-4)
     X64, y64, b64 = (np.asarray(a, np.float64) for a in (X, y, b))
-    loss64 = lambda b: np.sum((X64 @ b - y64) ** 2)  # noqa: E731
+    loss64 = lambda b: np.sum((X64 @ b - y64) ** 2)
     eps = 1e-6
     fd = [(loss64(b64 + eps * e) - loss64(b64 - eps * e)) / (2 * eps) for e in np.eye(2)]
     np.testing.assert_allclose(least_squares.loss_gradient(b, X, y), fd, rtol=1e-4)
@@ -103,15 +105,33 @@ def test_data_are_reproducible_and_have_the_documented_law():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: least_squares.lstsq(jnp.ones((5, 2)), jnp.ones(4)), "X and y must have the same number of rows; X has 5 rows, y has 4"),
+        (
+            lambda: least_squares.lstsq(jnp.ones((5, 2)), jnp.ones(4)),
+            "X and y must have the same number of rows; X has 5 rows, y has 4",
+        ),
         (lambda: least_squares.lstsq(jnp.ones(5), jnp.ones(5)), r"X must be 2-D; got shape \(5,\)"),
         (lambda: least_squares.lstsq(jnp.ones((5, 2)), jnp.ones((5, 1))), r"y must be 1-D; got shape \(5, 1\)"),
-        (lambda: least_squares.lstsq(jnp.ones((5, 2)).at[2, 1].set(jnp.nan), jnp.ones(5)), r"X must be finite; got NaN at index \(2, 1\)"),
-        (lambda: least_squares.solve_normal_equations(jnp.ones((5, 2)), jnp.ones(5).at[0].set(jnp.inf)), "y must be finite; got infinity at index 0"),
-        (lambda: least_squares.solve_normal_equations(jnp.ones((5, 2)), jnp.ones(5)), r"X is rank-deficient: rank 1 < 2 columns"),
-        (lambda: least_squares.lstsq(jnp.ones((1, 2)), jnp.ones(1)), r"at least as many rows as columns; got shape \(1, 2\)"),
+        (
+            lambda: least_squares.lstsq(jnp.ones((5, 2)).at[2, 1].set(jnp.nan), jnp.ones(5)),
+            r"X must be finite; got NaN at index \(2, 1\)",
+        ),
+        (
+            lambda: least_squares.solve_normal_equations(jnp.ones((5, 2)), jnp.ones(5).at[0].set(jnp.inf)),
+            "y must be finite; got infinity at index 0",
+        ),
+        (
+            lambda: least_squares.solve_normal_equations(jnp.ones((5, 2)), jnp.ones(5)),
+            r"X is rank-deficient: rank 1 < 2 columns",
+        ),
+        (
+            lambda: least_squares.lstsq(jnp.ones((1, 2)), jnp.ones(1)),
+            r"at least as many rows as columns; got shape \(1, 2\)",
+        ),
         (lambda: least_squares.simple_regression(jnp.ones(4), jnp.arange(4.0)), "x must not be constant"),
-        (lambda: least_squares.simple_regression(jnp.arange(4.0), jnp.arange(3.0)), "x and y must have the same number of rows"),
+        (
+            lambda: least_squares.simple_regression(jnp.arange(4.0), jnp.arange(3.0)),
+            "x and y must have the same number of rows",
+        ),
         (lambda: least_squares.polynomial_design(jnp.arange(4.0), 0), "degree must be a positive integer; got 0"),
         (lambda: least_squares.design_matrix(jnp.ones((2, 2, 2))), r"x must be 1-D or 2-D; got shape \(2, 2, 2\)"),
         (lambda: data.linear_data(jax.random.key(0), n=0), "n must be a positive integer; got 0"),

@@ -5,12 +5,12 @@ import jax.numpy as jnp
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
 
-from jaxbook import logistic, losses, train  # noqa: E402
+from jaxbook import logistic, losses, train
 
 
 def test_stable_loss_at_large_logits_is_finite_and_correct():
@@ -77,8 +77,12 @@ def test_metrics_count_false_positives_and_negatives():
 def test_descent_matches_scikit_learn_without_penalty():
     w = logistic.hyperplane_weights(jax.random.key(1), dim=5)
     X, y = logistic.hyperplane_data(jax.random.key(2), w / 3, n=2000)  # weak signal: converges fast
-    params, history = train.gradient_descent(logistic.loss, logistic.init_params(5), lr=2.0, num_steps=2000, data=(X, y), metrics_fn=logistic.metrics)
-    fit = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(np.asarray(X, np.float64), np.asarray(y, np.float64))
+    params, history = train.gradient_descent(
+        logistic.loss, logistic.init_params(5), lr=2.0, num_steps=2000, data=(X, y), metrics_fn=logistic.metrics
+    )
+    fit = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(
+        np.asarray(X, np.float64), np.asarray(y, np.float64)
+    )
     np.testing.assert_allclose(np.asarray(params["w"]), fit.coef_[0], atol=1e-3)
     np.testing.assert_allclose(float(params["b"]), fit.intercept_[0], atol=1e-3)
     assert history["accuracy"].shape == (2000,) and history["false_positives"].shape == (2000,)

@@ -148,10 +148,17 @@ def test_fit_seeds_rejects_bad_arguments(data):
 
 
 def test_grid_and_unit_lines():
-    params = {"W1": jnp.array([[-2.0, 2.0], [1.0, 1.0]]), "b1": jnp.array([0.0, -2.0]), "w2": jnp.ones(2), "b2": jnp.array(0.0)}
+    params = {
+        "W1": jnp.array([[-2.0, 2.0], [1.0, 1.0]]),
+        "b1": jnp.array([0.0, -2.0]),
+        "w2": jnp.ones(2),
+        "b2": jnp.array(0.0),
+    }
     xx, yy, prob = regions.grid_probabilities(params, num=11)
     assert xx.shape == yy.shape == prob.shape == (11, 11)
-    np.testing.assert_allclose(prob[3, 7], 1 / (1 + np.exp(-numpy_logits(params, np.array([[0.7, 0.3]]))[0])), rtol=1e-5)
+    np.testing.assert_allclose(
+        prob[3, 7], 1 / (1 + np.exp(-numpy_logits(params, np.array([[0.7, 0.3]]))[0])), rtol=1e-5
+    )
     np.testing.assert_allclose(regions.hidden_unit_line(params, 0, jnp.array([0.0, 0.5])), [0.0, 1.0])
     np.testing.assert_allclose(regions.hidden_unit_line(params, 1, jnp.array([0.0, 0.5])), [2.0, 1.0])
 
@@ -227,7 +234,7 @@ def test_check_gradients_names_slips():
     assert "divide the summed gradient by n" in ch06.check_gradients(summed).message
     assert "sigmoid's derivative" in ch06.check_gradients(no_sigmoid_derivative).message
     assert "dict with keys" in ch06.check_gradients(lambda p, X, y: [1, 2]).message
-    flipped = lambda p, X, y: jax.tree.map(lambda g: -g, correct_grad(p, X, y))  # noqa: E731
+    flipped = lambda p, X, y: jax.tree.map(lambda g: -g, correct_grad(p, X, y))
     assert "wrong sign" in ch06.check_gradients(flipped).message
 
 

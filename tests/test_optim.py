@@ -13,7 +13,7 @@ from jaxbook.checks import ch07
 
 
 def test_fit_with_sgd_is_plain_gradient_descent():
-    f = lambda t: jnp.sum(jnp.array([1.0, 10.0]) * t**2)  # noqa: E731
+    f = lambda t: jnp.sum(jnp.array([1.0, 10.0]) * t**2)
     start = jnp.array([2.0, 1.0])
     t_optax, h_optax = optim.fit(f, start, optax.sgd, lr=0.04, num_steps=25, record_params=True)
     t_gd, h_gd = train.gradient_descent(f, start, lr=0.04, num_steps=25, record_params=True)
@@ -28,7 +28,14 @@ def test_fit_matches_a_python_loop_with_adam_and_minibatches():
     data = hill.hill_data(jax.random.key(0), n_train=300, n_val=10)
     params = nn.init_params(jax.random.key(1))
     final, history = optim.fit(
-        nn.loss, params, optax.adam, lr=0.05, num_steps=12, data=(data.X_train, data.y_train), batch_size=100, key=jax.random.key(2)
+        nn.loss,
+        params,
+        optax.adam,
+        lr=0.05,
+        num_steps=12,
+        data=(data.X_train, data.y_train),
+        batch_size=100,
+        key=jax.random.key(2),
     )
     # three batches of 100 per epoch, each epoch a fresh permutation from its own key
     orders = [np.asarray(jax.random.permutation(k, 300)) for k in jax.random.split(jax.random.key(2), 4)]
@@ -50,20 +57,46 @@ def test_fit_matches_a_python_loop_with_adam_and_minibatches():
 
 
 def test_fit_detects_divergence_and_bad_arguments():
-    f = lambda t: jnp.sum(10.0 * t**2)  # noqa: E731
+    f = lambda t: jnp.sum(10.0 * t**2)
     with pytest.raises(train.DivergenceError, match="try a smaller learning rate, e.g. lr=0.02"):
         optim.fit(f, jnp.ones(2), optax.sgd, lr=0.2, num_steps=40)
-    nan_loss = lambda t: jnp.sum(t**2) + jnp.log(-1.0)  # noqa: E731
+    nan_loss = lambda t: jnp.sum(t**2) + jnp.log(-1.0)
     with pytest.raises(train.DivergenceError, match="became nan"):
         optim.fit(nan_loss, jnp.ones(2), optax.adam, lr=0.1, num_steps=3)
     with pytest.raises(ValueError, match="lr must be a positive finite number; got -1"):
         optim.fit(f, jnp.ones(2), optax.sgd, lr=-1, num_steps=3)
     with pytest.raises(ValueError, match="key must be a jax.random.key when batch_size is given"):
-        optim.fit(nn.loss, nn.init_params(jax.random.key(0)), optax.sgd, lr=1.0, num_steps=3, data=(jnp.zeros((5, 2)), jnp.zeros(5)), batch_size=2)
+        optim.fit(
+            nn.loss,
+            nn.init_params(jax.random.key(0)),
+            optax.sgd,
+            lr=1.0,
+            num_steps=3,
+            data=(jnp.zeros((5, 2)), jnp.zeros(5)),
+            batch_size=2,
+        )
     with pytest.raises(ValueError, match=r"batch_size must be at most the number of rows \(5\); got 10"):
-        optim.fit(nn.loss, nn.init_params(jax.random.key(0)), optax.sgd, lr=1.0, num_steps=3, data=(jnp.zeros((5, 2)), jnp.zeros(5)), batch_size=10, key=jax.random.key(0))
+        optim.fit(
+            nn.loss,
+            nn.init_params(jax.random.key(0)),
+            optax.sgd,
+            lr=1.0,
+            num_steps=3,
+            data=(jnp.zeros((5, 2)), jnp.zeros(5)),
+            batch_size=10,
+            key=jax.random.key(0),
+        )
     with pytest.raises(ValueError, match="must have the same number of rows"):
-        optim.fit(nn.loss, nn.init_params(jax.random.key(0)), optax.sgd, lr=1.0, num_steps=3, data=(jnp.zeros((5, 2)), jnp.zeros(4)), batch_size=2, key=jax.random.key(0))
+        optim.fit(
+            nn.loss,
+            nn.init_params(jax.random.key(0)),
+            optax.sgd,
+            lr=1.0,
+            num_steps=3,
+            data=(jnp.zeros((5, 2)), jnp.zeros(4)),
+            batch_size=2,
+            key=jax.random.key(0),
+        )
 
 
 def test_optax_loss_equals_the_hand_written_loss():
@@ -85,7 +118,16 @@ def test_hill_study_matches_single_runs():
         for j in range(3):
             start = nn.init_params(keys[j], init_scale=0.5)
             np.testing.assert_allclose(start["W1"], inputs.params["W1"][j], rtol=1e-6)
-            final, history = optim.fit(nn.loss, start, optax.adam, lr=lr, num_steps=30, data=(data.X_train, data.y_train), batch_size=50, key=jax.random.key(2))
+            final, history = optim.fit(
+                nn.loss,
+                start,
+                optax.adam,
+                lr=lr,
+                num_steps=30,
+                data=(data.X_train, data.y_train),
+                batch_size=50,
+                key=jax.random.key(2),
+            )
             np.testing.assert_allclose(study.train_loss[i, j], history["epoch_loss"][-1], rtol=1e-4)
             np.testing.assert_allclose(study.val_accuracy[i, j], nn.accuracy(final, data.X_val, data.y_val), atol=0.021)
     fewer = optim.select_seeds(inputs, 2)
@@ -94,7 +136,9 @@ def test_hill_study_matches_single_runs():
 
 def test_hill_study_marks_divergence_and_rejects_bad_inputs():
     data = hill.hill_data(jax.random.key(0), n_train=100, n_val=20)
-    inputs = optim.study_inputs(jax.random.split(jax.random.key(1), 2), jax.random.key(2), 100, num_steps=20, batch_size=20)
+    inputs = optim.study_inputs(
+        jax.random.split(jax.random.key(1), 2), jax.random.key(2), 100, num_steps=20, batch_size=20
+    )
     study = optim.hill_study(optax.sgd, [1e30], inputs, data)
     assert bool(study.diverged.all())
     with pytest.raises(ValueError, match="lrs must all be positive"):
@@ -112,7 +156,7 @@ def test_lbfgs_reaches_the_logistic_maximum_likelihood():
     X = jax.random.normal(key_X, (500, 3))
     b_true = jnp.array([0.3, 1.0, -1.0, 0.5])
     y = jax.random.bernoulli(key_y, jax.nn.sigmoid(b_true[0] + X @ b_true[1:])).astype(jnp.float32)
-    loss = lambda b, X, y: losses.binary_cross_entropy(b[0] + X @ b[1:], y)  # noqa: E731
+    loss = lambda b, X, y: losses.binary_cross_entropy(b[0] + X @ b[1:], y)
     b, info = optim.lbfgs(loss, jnp.zeros(4), data=(X, y), tol=1e-5)
     reference = sm.Logit(np.asarray(y, dtype=np.float64), sm.add_constant(np.asarray(X, dtype=np.float64))).fit(disp=0)
     np.testing.assert_allclose(b, reference.params, atol=1e-3)
@@ -129,7 +173,7 @@ def test_check_optax_bce():
     assert ch07.check_optax_bce(losses.binary_cross_entropy).ok
     assert "take the mean" in ch07.check_optax_bce(optax.sigmoid_binary_cross_entropy).message
     assert "not the sum" in ch07.check_optax_bce(lambda z, y: jnp.sum(optax.sigmoid_binary_cross_entropy(z, y))).message
-    probs = lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(jax.nn.sigmoid(z), y))  # noqa: E731
+    probs = lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(jax.nn.sigmoid(z), y))
     assert "takes logits, not probabilities" in ch07.check_optax_bce(probs).message
     assert "NaN or infinity" in ch07.check_optax_bce(losses.naive_binary_cross_entropy).message
 
@@ -140,9 +184,9 @@ def adam_first_step(grads, lr):
 
 def test_check_adam_first_step():
     assert ch07.check_adam_first_step(adam_first_step).ok
-    flipped = lambda g, lr: jax.tree.map(lambda u: -u, adam_first_step(g, lr))  # noqa: E731
+    flipped = lambda g, lr: jax.tree.map(lambda u: -u, adam_first_step(g, lr))
     assert "ADD" in ch07.check_adam_first_step(flipped).message
-    no_correction = lambda g, lr: jax.tree.map(lambda u: -lr * 0.1 * u / (jnp.sqrt(0.001 * u**2) + 1e-8), g)  # noqa: E731
+    no_correction = lambda g, lr: jax.tree.map(lambda u: -lr * 0.1 * u / (jnp.sqrt(0.001 * u**2) + 1e-8), g)
     assert "bias correction" in ch07.check_adam_first_step(no_correction).message
     assert "dict with the keys" in ch07.check_adam_first_step(lambda g, lr: 1.0).message
 
@@ -150,7 +194,10 @@ def test_check_adam_first_step():
 def test_check_clipped_sgd():
     assert ch07.check_clipped_sgd(optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))).ok
     assert "clips each entry separately" in ch07.check_clipped_sgd(optax.chain(optax.clip(1.0), optax.sgd(0.1))).message
-    assert "clipped after the SGD step" in ch07.check_clipped_sgd(optax.chain(optax.sgd(0.1), optax.clip_by_global_norm(1.0))).message
+    assert (
+        "clipped after the SGD step"
+        in ch07.check_clipped_sgd(optax.chain(optax.sgd(0.1), optax.clip_by_global_norm(1.0))).message
+    )
     assert "was not clipped" in ch07.check_clipped_sgd(optax.sgd(0.1)).message
     assert "GradientTransformation" in ch07.check_clipped_sgd(lambda g: g).message
 
@@ -169,4 +216,6 @@ def test_recommended_follows_its_schedule_in_closed_form():
     _, updates = jax.jit(lambda s: jax.lax.scan(step, s, length=3000))(tx.init(jnp.zeros(2)))
     steps = np.array([0, 1000, 1999, 2000, 2500, 2999])
     expected_lr = np.where(steps < 2000, 0.05, 0.05 * 0.5 * (1 + np.cos(np.pi * (steps - 2000) / 1000)))
-    np.testing.assert_allclose(np.asarray(updates)[steps], -expected_lr[:, None] * np.array([1.0, -1.0]), rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(
+        np.asarray(updates)[steps], -expected_lr[:, None] * np.array([1.0, -1.0]), rtol=1e-4, atol=1e-8
+    )

@@ -52,7 +52,10 @@ def test_train_step_lowers_the_loss_and_updates_in_place():
     model = flax_models.MLP(2, [8], 2, rngs=nnx.Rngs(0))
     optimizer = nnx.Optimizer(model, optax.adam(0.1), wrt=nnx.Param)
     before = np.asarray(model.output.kernel[...]).copy()
-    losses = [float(flax_models.train_step(flax_models.softmax_loss, model, optimizer, data.X_train, data.y_train)) for _ in range(30)]
+    losses = [
+        float(flax_models.train_step(flax_models.softmax_loss, model, optimizer, data.X_train, data.y_train))
+        for _ in range(30)
+    ]
     assert losses[-1] < 0.8 * losses[0]
     assert not np.allclose(before, model.output.kernel[...])
 
@@ -63,9 +66,13 @@ def test_shard_devices_on_the_available_devices():
     X = jnp.arange(8.0 * devices).reshape(4 * devices, 2)
     X_sharded = jax.device_put(X, NamedSharding(mesh, PartitionSpec("data")))
     np.testing.assert_array_equal(X_sharded, X)
-    assert parallel.shard_devices(X_sharded) == [(d.id, 4 * i, 4) for i, d in enumerate(sorted(jax.devices(), key=lambda d: d.id))]
+    assert parallel.shard_devices(X_sharded) == [
+        (d.id, 4 * i, 4) for i, d in enumerate(sorted(jax.devices(), key=lambda d: d.id))
+    ]
     replicated = jax.device_put(X, NamedSharding(mesh, PartitionSpec()))
-    assert parallel.shard_devices(replicated) == [(d.id, 0, 4 * devices) for d in sorted(jax.devices(), key=lambda d: d.id)]
+    assert parallel.shard_devices(replicated) == [
+        (d.id, 0, 4 * devices) for d in sorted(jax.devices(), key=lambda d: d.id)
+    ]
 
 
 SUBPROCESS_SCRIPT = textwrap.dedent(
@@ -103,6 +110,8 @@ SUBPROCESS_SCRIPT = textwrap.dedent(
 
 def test_data_parallel_training_on_four_simulated_devices_matches_one_device():
     env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=4")
-    result = subprocess.run([sys.executable, "-c", SUBPROCESS_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", SUBPROCESS_SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "ok"

@@ -37,7 +37,13 @@ def test_time_call_blocks_until_the_result_is_ready():
     assert seen == ["blocked"] * 3
 
 
-@pytest.mark.parametrize("kwargs, message", [({"repeats": 0}, "repeats must be a positive integer; got 0"), ({"number": 1.5}, "number must be a positive integer; got 1.5")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"repeats": 0}, "repeats must be a positive integer; got 0"),
+        ({"number": 1.5}, "number must be a positive integer; got 1.5"),
+    ],
+)
 def test_time_call_rejects_bad_counts(kwargs, message):
     with pytest.raises(ValueError, match=message):
         speed.time_call(jnp.sin, jnp.ones(2), **kwargs)

@@ -39,8 +39,15 @@ def test_the_page_reads_every_record_and_says_when_there_is_none(tmp_path):
     folder = tmp_path / "_build" / "status"
     folder.mkdir(parents=True)
     for isa, date in (("AVX", "2026-01-02T00:00:00+00:00"), (None, "2026-01-03T00:00:00+00:00")):
-        (folder / f"{isa}.json").write_text(json.dumps({"environment": {"python": "3.11.7", "jax": "0.10.2", "isa": isa, "cores": 2},
-                                                         "date": date, "notebooks": {"notebooks/01_least_squares.ipynb": {"seconds": 1.0}}}))
+        (folder / f"{isa}.json").write_text(
+            json.dumps(
+                {
+                    "environment": {"python": "3.11.7", "jax": "0.10.2", "isa": isa, "cores": 2},
+                    "date": date,
+                    "notebooks": {"notebooks/01_least_squares.ipynb": {"seconds": 1.0}},
+                }
+            )
+        )
     (folder / "broken.json").write_text("{not json")
     records = page._records(tmp_path)
     assert [r["environment"]["isa"] for r in records] == [None, "AVX"]  # newest first, the unreadable one left out

@@ -5,13 +5,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.linear_model import LinearRegression  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression
 
-from jaxbook import scaling, surfaces  # noqa: E402
-from jaxbook.train import gradient_descent  # noqa: E402
+from jaxbook import scaling, surfaces
+from jaxbook.train import gradient_descent
 
 
 def bowl(t):
@@ -31,7 +31,9 @@ def close_figures():
 def test_descent_on_isotropic_quadratic_matches_closed_form(lr):
     start = np.array([2.0, 1.0])
     num_steps = 15
-    _, history = gradient_descent(bowl, jnp.asarray(start, jnp.float32), lr=lr, num_steps=num_steps, record_params=True, check_divergence=False)
+    _, history = gradient_descent(
+        bowl, jnp.asarray(start, jnp.float32), lr=lr, num_steps=num_steps, record_params=True, check_divergence=False
+    )
     factors = (1 - 2 * lr) ** np.arange(num_steps + 1)
     np.testing.assert_allclose(history["params"], factors[:, None] * start, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(history["loss"], 5.0 * factors**2, rtol=1e-5, atol=1e-6)
@@ -45,7 +47,9 @@ def test_one_step_by_hand():
 
 def test_anisotropic_quadratic_each_coordinate_has_its_own_factor():
     a, b, lr = 1.0, 10.0, 0.095
-    _, history = gradient_descent(lambda t: a * t[0] ** 2 + b * t[1] ** 2, jnp.array([-2.0, 1.0]), lr=lr, num_steps=10, record_params=True)
+    _, history = gradient_descent(
+        lambda t: a * t[0] ** 2 + b * t[1] ** 2, jnp.array([-2.0, 1.0]), lr=lr, num_steps=10, record_params=True
+    )
     k = np.arange(11)
     expected = np.stack([-2.0 * (1 - 2 * a * lr) ** k, (1 - 2 * b * lr) ** k], axis=1)
     np.testing.assert_allclose(history["params"], expected, rtol=1e-5, atol=1e-6)
@@ -83,12 +87,18 @@ def test_regression_cost_reference_numbers():
     ("kwargs", "match"),
     [
         (dict(f="not a function"), r"f must be a function"),
-        (dict(t0_range=(1.0, -1.0)), r"t0_range must be a finite pair \(low, high\) with low < high; got \(1.0, -1.0\)"),
+        (
+            dict(t0_range=(1.0, -1.0)),
+            r"t0_range must be a finite pair \(low, high\) with low < high; got \(1.0, -1.0\)",
+        ),
         (dict(t1_range=(0.0, np.inf)), r"t1_range must be a finite pair"),
         (dict(t1_range=3.0), r"t1_range must be a pair \(low, high\) of numbers; got 3.0"),
         (dict(num=1), r"num must be at least 2 grid points per axis; got 1"),
         (dict(num=2.5), r"num must be a positive integer; got 2.5"),
-        (dict(f=lambda t: t), r"f must return a scalar for one point t of shape \(2,\); .* gave shape \(9, 2\), expected \(9,\)"),
+        (
+            dict(f=lambda t: t),
+            r"f must return a scalar for one point t of shape \(2,\); .* gave shape \(9, 2\), expected \(9,\)",
+        ),
     ],
 )
 def test_evaluate_on_grid_rejects_bad_input(kwargs, match):
@@ -112,7 +122,11 @@ def test_plot_surface_returns_a_figure_with_a_3d_surface_and_labelled_contours()
 
 @pytest.mark.parametrize(
     ("levels", "match"),
-    [([3.0, 1.0], r"levels must be a count or at least two increasing values"), (0, r"levels must be a positive integer; got 0"), ([1.0, np.nan], r"levels must be finite")],
+    [
+        ([3.0, 1.0], r"levels must be a count or at least two increasing values"),
+        (0, r"levels must be a positive integer; got 0"),
+        ([1.0, np.nan], r"levels must be finite"),
+    ],
 )
 def test_plot_surface_rejects_bad_levels(levels, match):
     with pytest.raises(ValueError, match=match):
@@ -121,7 +135,14 @@ def test_plot_surface_rejects_bad_levels(levels, match):
 
 def test_plot_paths_draws_each_path_and_the_start():
     _, history = gradient_descent(bowl, jnp.array([2.0, 1.0]), lr=0.1, num_steps=5, record_params=True)
-    ax = surfaces.plot_paths(bowl, {"lr = 0.1": history["params"], "other": np.array([[1.0, 1.0], [0.5, 0.2]])}, (-3, 3), (-3, 3), num=21, minimum=(0, 0))
+    ax = surfaces.plot_paths(
+        bowl,
+        {"lr = 0.1": history["params"], "other": np.array([[1.0, 1.0], [0.5, 0.2]])},
+        (-3, 3),
+        (-3, 3),
+        num=21,
+        minimum=(0, 0),
+    )
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:2] == ["lr = 0.1", "other"] and "start" in labels and "minimum" in labels
     np.testing.assert_allclose(ax.get_lines()[0].get_xydata(), history["params"], rtol=1e-6)
@@ -133,7 +154,10 @@ def test_plot_paths_draws_each_path_and_the_start():
     [
         ({}, r"paths must be a non-empty mapping"),
         ([[0.0, 1.0]], r"paths must be a non-empty mapping .* got list"),
-        ({"a": np.zeros((4, 3))}, r"paths\['a'\] must have shape \(num_points, 2\), one \(t0, t1\) per row; got shape \(4, 3\)"),
+        (
+            {"a": np.zeros((4, 3))},
+            r"paths\['a'\] must have shape \(num_points, 2\), one \(t0, t1\) per row; got shape \(4, 3\)",
+        ),
         ({"a": np.zeros(4)}, r"paths\['a'\] must be 2-D; got shape \(4,\)"),
         ({"a": np.array([[0.0, 1.0], [np.nan, 1.0]])}, r"paths\['a'\] must be finite; got NaN at index \(1, 0\)"),
     ],
@@ -186,9 +210,18 @@ def test_thermometer_reference_numbers():
     [
         (lambda: scaling.standardize(jnp.ones(4)), r"x must not be constant"),
         (lambda: scaling.standardize(jnp.ones((2, 2))), r"x must be 1-D; got shape \(2, 2\)"),
-        (lambda: scaling.unstandardize_coefficients(jnp.zeros(3), 0.0, 1.0, 0.0, 1.0), r"coef_std must have shape \(2,\) = \(b0, b1\); got shape \(3,\)"),
-        (lambda: scaling.unstandardize_coefficients(jnp.zeros(2), 0.0, 0.0, 0.0, 1.0), r"x_sd must be a positive finite number; got 0.0"),
-        (lambda: scaling.unstandardize_coefficients(jnp.zeros(2), 0.0, 1.0, 0.0, -2.0), r"y_sd must be a positive finite number; got -2.0"),
+        (
+            lambda: scaling.unstandardize_coefficients(jnp.zeros(3), 0.0, 1.0, 0.0, 1.0),
+            r"coef_std must have shape \(2,\) = \(b0, b1\); got shape \(3,\)",
+        ),
+        (
+            lambda: scaling.unstandardize_coefficients(jnp.zeros(2), 0.0, 0.0, 0.0, 1.0),
+            r"x_sd must be a positive finite number; got 0.0",
+        ),
+        (
+            lambda: scaling.unstandardize_coefficients(jnp.zeros(2), 0.0, 1.0, 0.0, -2.0),
+            r"y_sd must be a positive finite number; got -2.0",
+        ),
     ],
 )
 def test_scaling_rejects_bad_input(call, match):

@@ -67,7 +67,7 @@ def test_float32_stalls_at_its_rounding_level():
 
 def test_taylor_terms_and_polynomial_agree_with_a_known_polynomial():
     # f(x) = x^3 about 2: 8 + 12 h + 6 h^2 + h^3
-    f = lambda x: x**3  # noqa: E731
+    f = lambda x: x**3
     np.testing.assert_allclose(taylor.taylor_terms(f, 2.0, 3.0, 3), [8.0, 12.0, 6.0, 1.0], rtol=1e-6)
     p = taylor.taylor_polynomial(f, 2.0, 3)
     xs = jnp.linspace(-1.0, 4.0, 11)
@@ -83,7 +83,10 @@ def test_factorials():
     ("call", "match"),
     [
         (lambda: taylor.derivatives("sqrt", 1.0, 2), r"f must be a scalar function of one variable; got str"),
-        (lambda: taylor.derivatives(sqrt, jnp.ones(2), 2), r"a must be a scalar \(one expansion point\); got shape \(2,\)"),
+        (
+            lambda: taylor.derivatives(sqrt, jnp.ones(2), 2),
+            r"a must be a scalar \(one expansion point\); got shape \(2,\)",
+        ),
         (lambda: taylor.derivatives(sqrt, float("nan"), 2), r"a must be finite"),
         (lambda: taylor.derivatives(sqrt, 1.0, -1), r"order must be an integer between 0 and 16; got -1"),
         (lambda: taylor.derivatives(sqrt, 1.0, 2.0), r"order must be an integer between 0 and 16; got 2.0 \(float\)"),

@@ -9,7 +9,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import time_to_answer as tta  # noqa: E402
+import time_to_answer as tta
 
 
 @pytest.fixture(scope="module")

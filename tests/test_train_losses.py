@@ -47,7 +47,15 @@ def test_divergence_is_detected_and_explained():
     assert float(history["loss"][-1]) > 5.0
 
 
-@pytest.mark.parametrize("lr, num_steps, message", [(0.0, 5, "lr must be a positive finite number; got 0.0"), (-1, 5, "lr must be"), (0.1, 0, "num_steps must be a positive integer; got 0"), (0.1, 2.5, "num_steps must be a positive integer; got 2.5")])
+@pytest.mark.parametrize(
+    "lr, num_steps, message",
+    [
+        (0.0, 5, "lr must be a positive finite number; got 0.0"),
+        (-1, 5, "lr must be"),
+        (0.1, 0, "num_steps must be a positive integer; got 0"),
+        (0.1, 2.5, "num_steps must be a positive integer; got 2.5"),
+    ],
+)
 def test_bad_hyperparameters(lr, num_steps, message):
     with pytest.raises(ValueError, match=message):
         train.gradient_descent(sphere, jnp.ones(2), lr=lr, num_steps=num_steps)
@@ -67,7 +75,9 @@ def test_stable_binary_cross_entropy_matches_the_formula_and_survives_large_logi
 
 
 def test_mean_squared_error():
-    assert float(losses.mean_squared_error(jnp.array([1.0, 2.0, 3.0]), jnp.array([1.0, 2.0, 5.0]))) == pytest.approx(4 / 3)
+    assert float(losses.mean_squared_error(jnp.array([1.0, 2.0, 3.0]), jnp.array([1.0, 2.0, 5.0]))) == pytest.approx(
+        4 / 3
+    )
 
 
 def test_batch_indices_draw_a_fresh_permutation_every_epoch():
@@ -78,7 +88,9 @@ def test_batch_indices_draw_a_fresh_permutation_every_epoch():
     for epoch in range(3):
         expected = np.asarray(jax.random.permutation(keys[epoch], 10))[:9].reshape(3, 3)
         np.testing.assert_array_equal(rows[3 * epoch : 3 * epoch + 3], expected[: len(rows[3 * epoch : 3 * epoch + 3])])
-        assert len(set(rows[3 * epoch : 3 * epoch + 3].ravel().tolist())) == len(rows[3 * epoch : 3 * epoch + 3].ravel())
+        assert len(set(rows[3 * epoch : 3 * epoch + 3].ravel().tolist())) == len(
+            rows[3 * epoch : 3 * epoch + 3].ravel()
+        )
     assert not np.array_equal(rows[0:3], rows[3:6])  # a new order, not the same one again
     with pytest.raises(ValueError, match="batch_size must be at most n=10; got 11"):
         train.batch_indices(key, 10, 11, 2)

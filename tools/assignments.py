@@ -186,7 +186,9 @@ def exercises(nb: nbformat.NotebookNode) -> list[dict]:
                 elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     defines |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-        found.append({"label": label, "start": start, "end": end, "solution": solution, "check": check, "defines": defines})
+        found.append(
+            {"label": label, "start": start, "end": end, "solution": solution, "check": check, "defines": defines}
+        )
     return found
 
 

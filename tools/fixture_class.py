@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import ast
-import copy
 import json
 import random
 from pathlib import Path
 
-import nbformat
-
 import assignments
+import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +55,9 @@ EXPECTED = {
 def _check_call(source: str) -> tuple[str, str]:
     """The module alias and the function of a check cell ``chNN.check_x(...)``."""
     call = ast.parse(source).body[-1].value
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+    if not (
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+    ):
         raise ValueError(f"a check cell is expected to call module.function(...), got {source!r}")
     return call.func.value.id, call.func.attr
 
@@ -91,7 +91,7 @@ def answer_source(case: str, header: str, stub: str, solution: list[str], check:
     if case == "memory_hog":
         return f'{header}\n{body}\nhoard = []\nwhile True:\n    hoard.append(b"x" * 200_000_000)'
     if case == "read_other":
-        return f'{header}\n{body}\nwith open({paths["other"]!r}) as f:\n    copied = f.read()'
+        return f"{header}\n{body}\nwith open({paths['other']!r}) as f:\n    copied = f.read()"
     if case == "runtime_patch":  # no construct the static rules know: only the run-time fingerprint sees it
         return f'{stub}\nm = {alias}\nm.{function} = lambda *args, **kwargs: m.Feedback(True, "patched")'
     raise ValueError(f"unknown case {case!r}")
@@ -170,8 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--instructor", type=Path, default=ROOT / "notebooks")
     parser.add_argument("--chapters", nargs="+", default=["ch01", "ch02"])
-    parser.add_argument("--outside", type=Path, default=ROOT / "escaped.txt",
-                        help="a file an answer tries to write outside its folder")
+    parser.add_argument(
+        "--outside", type=Path, default=ROOT / "escaped.txt", help="a file an answer tries to write outside its folder"
+    )
     args = parser.parse_args(argv)
     chapters = [p for p in sorted(args.instructor.glob("*.ipynb")) if f"ch{p.name[:2]}" in args.chapters]
     write_class(args.out, chapters, args.outside)

@@ -49,7 +49,6 @@ import argparse
 import ast
 import concurrent.futures
 import csv
-import hashlib
 import hmac
 import json
 import os
@@ -67,7 +66,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import assignments  # noqa: E402
+import assignments
 
 ROOT = Path(__file__).resolve().parents[1]
 STATUSES = ("correct", "not yet", "error", "timeout", "missing")
@@ -76,20 +75,86 @@ HEADER = re.compile(r"^#\s*Exercise\s+(\S+?):", re.MULTILINE)
 # Constructs an answer may not use: with them it could reach the grader, the checkers or the
 # interpreter's machinery. An answer that uses one gets no credit for its exercise and is not run.
 FORBIDDEN_NAMES = {
-    "setattr", "delattr", "exec", "eval", "compile", "__import__", "globals", "locals", "vars",
-    "get_ipython", "__builtins__", "breakpoint", "memoryview",
+    "setattr",
+    "delattr",
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+    "globals",
+    "locals",
+    "vars",
+    "get_ipython",
+    "__builtins__",
+    "breakpoint",
+    "memoryview",
 }
 FORBIDDEN_MODULES = {
-    "builtins", "sys", "gc", "ctypes", "inspect", "importlib", "threading", "_thread", "multiprocessing",
-    "signal", "atexit", "IPython", "ipykernel", "unittest", "types", "hmac", "hashlib", "json", "jaxbook",
-    "subprocess", "socket", "asyncio", "concurrent", "traceback", "code", "codeop", "pickle", "marshal",
+    "builtins",
+    "sys",
+    "gc",
+    "ctypes",
+    "inspect",
+    "importlib",
+    "threading",
+    "_thread",
+    "multiprocessing",
+    "signal",
+    "atexit",
+    "IPython",
+    "ipykernel",
+    "unittest",
+    "types",
+    "hmac",
+    "hashlib",
+    "json",
+    "jaxbook",
+    "subprocess",
+    "socket",
+    "asyncio",
+    "concurrent",
+    "traceback",
+    "code",
+    "codeop",
+    "pickle",
+    "marshal",
 }
 FORBIDDEN_ATTRIBUTES = {
-    "__code__", "__globals__", "__closure__", "__defaults__", "__kwdefaults__", "__dict__", "__class__",
-    "__bases__", "__mro__", "__subclasses__", "__wrapped__", "__setattr__", "__delattr__", "__getattribute__",
-    "cell_contents", "f_back", "f_locals", "f_globals", "f_builtins", "gi_frame", "tb_frame", "_getframe",
-    "modules", "settrace", "setprofile", "addaudithook", "meta_path", "path_hooks", "__import__", "user_ns",
-    "events", "register", "input_transformers_post", "ast_transformers", "__builtins__",
+    "__code__",
+    "__globals__",
+    "__closure__",
+    "__defaults__",
+    "__kwdefaults__",
+    "__dict__",
+    "__class__",
+    "__bases__",
+    "__mro__",
+    "__subclasses__",
+    "__wrapped__",
+    "__setattr__",
+    "__delattr__",
+    "__getattribute__",
+    "cell_contents",
+    "f_back",
+    "f_locals",
+    "f_globals",
+    "f_builtins",
+    "gi_frame",
+    "tb_frame",
+    "_getframe",
+    "modules",
+    "settrace",
+    "setprofile",
+    "addaudithook",
+    "meta_path",
+    "path_hooks",
+    "__import__",
+    "user_ns",
+    "events",
+    "register",
+    "input_transformers_post",
+    "ast_transformers",
+    "__builtins__",
 }
 
 
@@ -140,7 +205,9 @@ def load_chapter(path: Path) -> Chapter:
     defined = set().union(*(ex["defines"] for ex in chapter.exercises))
     for ex in chapter.exercises:
         tree = _parse(nb.cells[ex["check"]].source)
-        chapter.check_inputs |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        chapter.check_inputs |= {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
     chapter.check_inputs -= defined | set(chapter.aliases)
     return chapter
 
@@ -300,7 +367,7 @@ def static_problem(sources: list[str], chapter: Chapter) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # The grader's code that runs in the kernel. It keeps nothing in the student's namespace.
 
-FINGERPRINT = r'''
+FINGERPRINT = r"""
 import sys as _s
 def _contents(_c):
     try:
@@ -331,16 +398,19 @@ def _fingerprint(_names):
             for _f in _fs:
                 _f = getattr(_f, "__wrapped__", _f)
                 if isinstance(_f, types.FunctionType):
-                    items.append((_n, _k, id(_f.__code__), id(_f.__defaults__), id(_f.__kwdefaults__), id(_f.__globals__),
-                                  tuple(_contents(_c) for _c in (_f.__closure__ or ()))))
+                    items.append((_n, _k, id(_f.__code__), id(_f.__defaults__), id(_f.__kwdefaults__),
+                                  id(_f.__globals__), tuple(_contents(_c) for _c in (_f.__closure__ or ()))))
     _ip = _s.modules["IPython"].get_ipython()
-    items.append(("hooks", id(_s.gettrace()), id(_s.getprofile()), tuple(map(id, _s.meta_path)), tuple(map(id, _s.path_hooks)),
+    items.append(("hooks", id(_s.gettrace()), id(_s.getprofile()), tuple(map(id, _s.meta_path)),
+                  tuple(map(id, _s.path_hooks)),
                   tuple((k, tuple(map(id, v))) for k, v in sorted(_ip.events.callbacks.items())),
                   tuple(map(id, _ip.input_transformers_post)), tuple(map(id, _ip.ast_transformers))))
     return _s.modules["hashlib"].sha256(repr(items).encode()).hexdigest()
-'''
+"""
 
-SNAPSHOT = FINGERPRINT + r'''
+SNAPSHOT = (
+    FINGERPRINT
+    + r"""
 def _snapshot(KEY, PATH, BASE):
     import importlib
     for _n in BASE:
@@ -353,9 +423,12 @@ def _snapshot(KEY, PATH, BASE):
     mac = _s.modules["hmac"].new(bytes.fromhex(KEY), payload.encode(), "sha256").hexdigest()
     with open(PATH, "w") as f:
         f.write(_s.modules["json"].dumps({"payload": payload, "mac": mac}))
-'''
+"""
+)
 
-CHECK = FINGERPRINT + r'''
+CHECK = (
+    FINGERPRINT
+    + r"""
 def _check(USER, KEY, PATH, LABEL, SOURCE, ALIASES, NAMES):
     import ast
     before = _fingerprint(NAMES)
@@ -380,10 +453,25 @@ def _check(USER, KEY, PATH, LABEL, SOURCE, ALIASES, NAMES):
     mac = _s.modules["hmac"].new(bytes.fromhex(KEY), payload.encode(), "sha256").hexdigest()
     with open(PATH, "w") as f:
         f.write(_s.modules["json"].dumps({"payload": payload, "mac": mac}))
-'''
+"""
+)
 
-BASE_MODULES = ["builtins", "numpy", "numpy.linalg", "jax", "jax.numpy", "jax.numpy.linalg", "jax.random", "json", "hmac",
-                "hashlib", "math", "functools", "dataclasses", "jaxbook.checks._core"]
+BASE_MODULES = [
+    "builtins",
+    "numpy",
+    "numpy.linalg",
+    "jax",
+    "jax.numpy",
+    "jax.numpy.linalg",
+    "jax.random",
+    "json",
+    "hmac",
+    "hashlib",
+    "math",
+    "functools",
+    "dataclasses",
+    "jaxbook.checks._core",
+]
 
 
 def _grader_cell(code: str, call: str) -> nbformat.NotebookNode:
@@ -400,7 +488,9 @@ class Step:
     call: str = ""
 
 
-def plan(chapter: Chapter, answers: dict[str, list[str]], pending: set[str], work: Path, names: list[str] | None) -> list[Step]:
+def plan(
+    chapter: Chapter, answers: dict[str, list[str]], pending: set[str], work: Path, names: list[str] | None
+) -> list[Step]:
     """The cells to run: the instructor's, with the student's answers and the grader's checks."""
     steps: list[Step] = []
     solution_at = {ex["solution"][0]: ex for ex in chapter.exercises}
@@ -460,17 +550,36 @@ def sandbox_command(work: Path, hidden: list[Path]) -> list[str]:
         if folder.exists() and not str(folder).startswith("/tmp/"):
             cmd += ["--tmpfs", str(folder), "--remount-ro", str(folder)]  # hidden, and not writable either
     # the kernel cannot see its parent from its own process namespace: no parent poller
-    cmd += ["--unsetenv", "JPY_PARENT_PID", "--bind", str(work), str(work), "--chdir", str(work), "--unshare-net", "--unshare-pid",
-            "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
+    cmd += [
+        "--unsetenv",
+        "JPY_PARENT_PID",
+        "--bind",
+        str(work),
+        str(work),
+        "--chdir",
+        str(work),
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--die-with-parent",
+    ]
     return cmd
 
 
 def _kernel_env(work: Path) -> dict[str, str]:
     env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
     env.update(
-        HOME=str(work), MPLCONFIGDIR=str(work / ".matplotlib"), IPYTHONDIR=str(work / ".ipython"),
-        JAX_PLATFORMS="cpu", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYDEVD_DISABLE_FILE_VALIDATION="1",
-        XLA_FLAGS="--xla_cpu_multi_thread_eigen=false", OMP_NUM_THREADS="1", JAXBOOK_GRADING="1",
+        HOME=str(work),
+        MPLCONFIGDIR=str(work / ".matplotlib"),
+        IPYTHONDIR=str(work / ".ipython"),
+        JAX_PLATFORMS="cpu",
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYDEVD_DISABLE_FILE_VALIDATION="1",
+        XLA_FLAGS="--xla_cpu_multi_thread_eigen=false",
+        OMP_NUM_THREADS="1",
+        JAXBOOK_GRADING="1",
     )
     return env
 
@@ -526,9 +635,15 @@ def run_once(chapter: Chapter, answers, pending: set[str], work: Path, opts: dic
     km = Manager(transport="ipc", ip=str(work / "k"), connection_file=str(work / "kernel.json"))
     km.kernel_name = "python3"
     client = NotebookClient(
-        nbformat.v4.new_notebook(cells=[s.cell for s in steps]), km=km, timeout=opts["chapter_timeout"],
-        kernel_name="python3", allow_errors=False, interrupt_on_timeout=False, record_timing=False,
-        resources={"metadata": {"path": str(work)}}, startup_timeout=300,
+        nbformat.v4.new_notebook(cells=[s.cell for s in steps]),
+        km=km,
+        timeout=opts["chapter_timeout"],
+        kernel_name="python3",
+        allow_errors=False,
+        interrupt_on_timeout=False,
+        record_timing=False,
+        resources={"metadata": {"path": str(work)}},
+        startup_timeout=300,
     )
     state = {"memory": False, "stop": False}
 
@@ -578,7 +693,10 @@ def run_once(chapter: Chapter, answers, pending: set[str], work: Path, opts: dic
                     if record is None or record.get("label") != step.label:
                         verdicts[step.label] = ("error", "no credit: the check could not report its verdict")
                     elif record["before"] != reference or record["after"] != reference:
-                        verdicts[step.label] = ("error", "no credit: the checkers or the modules they use were changed at run time")
+                        verdicts[step.label] = (
+                            "error",
+                            "no credit: the checkers or the modules they use were changed at run time",
+                        )
                     elif "raised" in record:
                         verdicts[step.label] = ("error", f"the check raised {record['raised']}")
                     elif not record["feedback"]:
@@ -589,13 +707,21 @@ def run_once(chapter: Chapter, answers, pending: set[str], work: Path, opts: dic
             fatal = (current.label, "timeout", f"a cell ran longer than {opts['cell_timeout']:g} s")
         except (DeadKernelError, RuntimeError) as exc:
             if state["memory"]:
-                fatal = (current.label, "error", f"the kernel used more than {opts['memory'] / 2**30:g} GiB of memory and was stopped")
+                fatal = (
+                    current.label,
+                    "error",
+                    f"the kernel used more than {opts['memory'] / 2**30:g} GiB of memory and was stopped",
+                )
             else:
                 fatal = (current.label, "error", f"the kernel died ({type(exc).__name__}: {str(exc)[:120]})")
         finally:
             state["stop"] = True
             if state["memory"] and fatal is None:
-                fatal = (current.label, "error", f"the kernel used more than {opts['memory'] / 2**30:g} GiB of memory and was stopped")
+                fatal = (
+                    current.label,
+                    "error",
+                    f"the kernel used more than {opts['memory'] / 2**30:g} GiB of memory and was stopped",
+                )
     if fatal:
         label, status, message = fatal
         if label is None or current.kind == "chapter":
@@ -609,7 +735,9 @@ def run_once(chapter: Chapter, answers, pending: set[str], work: Path, opts: dic
     return verdicts, None
 
 
-def grade_notebook(path: Path, chapter: Chapter, nb: nbformat.NotebookNode, work: Path, opts: dict) -> dict[str, tuple[str, str]]:
+def grade_notebook(
+    path: Path, chapter: Chapter, nb: nbformat.NotebookNode, work: Path, opts: dict
+) -> dict[str, tuple[str, str]]:
     answers = find_answers(nb, chapter)
     verdicts: dict[str, tuple[str, str]] = {}
     for label in chapter.labels:
@@ -659,18 +787,35 @@ def _worker(args: list[str]) -> None:
     print(json.dumps(verdicts))
 
 
-def grade(submissions: Path, out: Path, instructor: Path, *, jobs: int = 2, cell_timeout: float = 60,
-          chapter_timeout: float = 600, memory_gib: float = 3.0, chapters: list[str] | None = None,
-          no_sandbox: bool = False, log=print) -> list[dict]:
+def grade(
+    submissions: Path,
+    out: Path,
+    instructor: Path,
+    *,
+    jobs: int = 2,
+    cell_timeout: float = 60,
+    chapter_timeout: float = 600,
+    memory_gib: float = 3.0,
+    chapters: list[str] | None = None,
+    no_sandbox: bool = False,
+    log=print,
+) -> list[dict]:
     """Grade every submission in ``submissions``; write ``out/gradebook.csv`` and ``out/feedback/``."""
     submissions, out = submissions.resolve(), out.resolve()
     catalogue = load_chapters(instructor)
     students = _submissions(submissions)
-    opts = {"cell_timeout": cell_timeout, "chapter_timeout": chapter_timeout, "memory": int(memory_gib * 2**30),
-            "no_sandbox": no_sandbox, "hidden": [str(submissions), str(out), str(ROOT / "_build")]}
+    opts = {
+        "cell_timeout": cell_timeout,
+        "chapter_timeout": chapter_timeout,
+        "memory": int(memory_gib * 2**30),
+        "no_sandbox": no_sandbox,
+        "hidden": [str(submissions), str(out), str(ROOT / "_build")],
+    }
     if not no_sandbox and shutil.which("bwrap") is None:
-        raise SystemExit("grade: bwrap is not installed (apt-get install bubblewrap, or `make grade` as root); "
-                         "--no-sandbox runs a trusted class without it")
+        raise SystemExit(
+            "grade: bwrap is not installed (apt-get install bubblewrap, or `make grade` as root); "
+            "--no-sandbox runs a trusted class without it"
+        )
     work_root = Path(tempfile.mkdtemp(prefix="jbg-", dir="/tmp"))
     jobs_list, notes = [], {name: [] for name in students}
     found: dict[str, dict[str, str]] = {name: {} for name in students}  # student -> chapter -> path
@@ -679,10 +824,15 @@ def grade(submissions: Path, out: Path, instructor: Path, *, jobs: int = 2, cell
             nb, problem = read_submission(path)
             chapter = identify_chapter(path, nb, catalogue)
             if chapter is None:
-                notes[name].append(f"`{path.name}`: " + (problem or "no exercise of any chapter in it") + "; not graded")
+                notes[name].append(
+                    f"`{path.name}`: " + (problem or "no exercise of any chapter in it") + "; not graded"
+                )
                 continue
             if chapter.id in found[name]:
-                notes[name].append(f"`{path.name}`: a second notebook for {chapter.id}; only `{Path(found[name][chapter.id]).name}` was graded")
+                notes[name].append(
+                    f"`{path.name}`: a second notebook for {chapter.id}; only `{Path(found[name][chapter.id]).name}` "
+                    "was graded"
+                )
                 continue
             found[name][chapter.id] = str(path)
             if nb is None:
@@ -696,7 +846,9 @@ def grade(submissions: Path, out: Path, instructor: Path, *, jobs: int = 2, cell
         for cid in used:
             path = found[name].get(cid)
             if path is None:
-                results[name].update({l: ("missing", "no notebook submitted for this chapter") for l in catalogue[cid].labels})
+                results[name].update(
+                    {l: ("missing", "no notebook submitted for this chapter") for l in catalogue[cid].labels}
+                )
                 continue
             nb, problem = read_submission(Path(path))
             if nb is None:
@@ -704,8 +856,12 @@ def grade(submissions: Path, out: Path, instructor: Path, *, jobs: int = 2, cell
                 continue
             work = work_root / f"{len(jobs_list):03d}"
             work.mkdir()
-            spec = {"instructor": str(instructor.resolve() / f"{catalogue[cid].name}.ipynb"), "submission": path,
-                    "work": str(work), "opts": opts}
+            spec = {
+                "instructor": str(instructor.resolve() / f"{catalogue[cid].name}.ipynb"),
+                "submission": path,
+                "work": str(work),
+                "opts": opts,
+            }
             jobs_list.append((name, cid, spec))
 
     def run(job):
@@ -713,12 +869,20 @@ def grade(submissions: Path, out: Path, instructor: Path, *, jobs: int = 2, cell
         started = time.perf_counter()
         limit = chapter_timeout * 4 + cell_timeout * 4 * len(catalogue[cid].labels) + 600
         try:
-            proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True,
-                                  text=True, timeout=limit, env={**os.environ, "PYTHONHASHSEED": "0"})
+            proc = subprocess.run(
+                [sys.executable, __file__, "--worker", json.dumps(spec)],
+                capture_output=True,
+                text=True,
+                timeout=limit,
+                env={**os.environ, "PYTHONHASHSEED": "0"},
+            )
             verdicts = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
             if verdicts is None:
                 tail = proc.stderr.strip().splitlines()[-1:] or [""]
-                verdicts = {l: ("error", f"the grader could not run this notebook: {tail[0][:200]}") for l in catalogue[cid].labels}
+                verdicts = {
+                    l: ("error", f"the grader could not run this notebook: {tail[0][:200]}")
+                    for l in catalogue[cid].labels
+                }
         except subprocess.TimeoutExpired:
             verdicts = {l: ("timeout", "the notebook as a whole ran out of time") for l in catalogue[cid].labels}
         log(f"graded {name} {cid} in {time.perf_counter() - started:.0f} s")
@@ -764,18 +928,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "grade")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks graded at a time")
     parser.add_argument("--cell-timeout", type=float, default=60, help="seconds for each answer cell and each check")
-    parser.add_argument("--chapter-timeout", type=float, default=600, help="seconds for each of the chapter's own cells")
+    parser.add_argument(
+        "--chapter-timeout", type=float, default=600, help="seconds for each of the chapter's own cells"
+    )
     parser.add_argument("--memory", type=float, default=3.0, help="GiB for a kernel's processes")
-    parser.add_argument("--chapters", nargs="*", help="chapter ids (ch01 ...) to put in the gradebook even if no one submitted them")
+    parser.add_argument(
+        "--chapters", nargs="*", help="chapter ids (ch01 ...) to put in the gradebook even if no one submitted them"
+    )
     parser.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (a trusted class only)")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
     started = time.perf_counter()
-    rows = grade(args.submissions, args.out, args.instructor, jobs=args.jobs, cell_timeout=args.cell_timeout,
-                 chapter_timeout=args.chapter_timeout, memory_gib=args.memory, chapters=args.chapters,
-                 no_sandbox=args.no_sandbox)
-    print(f"{len(rows)} students graded in {time.perf_counter() - started:.0f} s: {args.out / 'gradebook.csv'}, {args.out / 'feedback'}/")
+    rows = grade(
+        args.submissions,
+        args.out,
+        args.instructor,
+        jobs=args.jobs,
+        cell_timeout=args.cell_timeout,
+        chapter_timeout=args.chapter_timeout,
+        memory_gib=args.memory,
+        chapters=args.chapters,
+        no_sandbox=args.no_sandbox,
+    )
+    print(
+        f"{len(rows)} students graded in {time.perf_counter() - started:.0f} s: {args.out / 'gradebook.csv'}, "
+        f"{args.out / 'feedback'}/"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,8 +77,21 @@ that changes the checkers or the `jaxbook` modules gets no credit.
 
 
 def build_wheel(dest: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(dest), str(ROOT)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(dest),
+            str(ROOT),
+        ],
+        check=True,
+    )
     wheels = sorted(dest.glob("jaxbook-*.whl"))
     if len(wheels) != 1:
         raise RuntimeError(f"expected one jaxbook wheel, got {wheels}")

@@ -26,7 +26,7 @@ TAGS = ["hide-cell", "hosted-setup"]
 #: Environment variables that only a hosted service sets.
 HOSTED_VARIABLES = ("BINDER_SERVICE_HOST", "BINDER_LAUNCH_HOST", "JUPYTERHUB_SERVICE_PREFIX")
 
-TEMPLATE = '''\
+TEMPLATE = """\
 # Set-up for hosted services (Colab, Binder, a JupyterHub): install the book's helper package
 # `jaxbook` and the libraries the chapters need. On your own machine, after `make book`, this
 # cell does nothing.
@@ -65,7 +65,7 @@ if HOSTED and importlib.util.find_spec("jaxbook") is None:
             "jaxbook is installed, but the installation upgraded libraries this runtime had already "
             f"loaded ({{', '.join(upgraded)}}). Restart the runtime (in Colab: Runtime > Restart "
             "session), then run the notebook again from the top."
-        )'''
+        )"""
 
 
 def repository(config_path: Path = ROOT / "_config.yml") -> tuple[str, str]:

@@ -53,19 +53,27 @@ def print_pages(site: Path, out: Path, chromium: str) -> list[Path]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--headless=new", "--no-sandbox", "--disable-gpu"])
         context = browser.new_context()
-        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:")) else r.abort())
+        context.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:")) else r.abort()
+        )
         page = context.new_page()
         for i, path in enumerate(pages(site)):
             page.goto(path.resolve().as_uri(), wait_until="load")
             if page.locator("script[src*='mathjax']").count():
-                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000)
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000
+                )
                 page.evaluate("() => MathJax.startup.promise")
             page.add_style_tag(content=PRINT_CSS)
             page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
             page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=60_000)
             target = tmp / f"{i:02d}.pdf"
-            page.pdf(path=str(target), format="A4", print_background=True,
-                     margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"})
+            page.pdf(
+                path=str(target),
+                format="A4",
+                print_background=True,
+                margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+            )
             printed.append(target)
         browser.close()
     return printed
@@ -79,14 +87,19 @@ def main(argv: list[str] | None = None) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     unite = shutil.which("pdfunite")
     if chromium is None or unite is None:
-        raise SystemExit("make pdf needs chromium and pdfunite (apt-get install chromium poppler-utils; `make pdf` does it as root)")
+        raise SystemExit(
+            "make pdf needs chromium and pdfunite (apt-get install chromium poppler-utils; `make pdf` does it as root)"
+        )
     started = time.perf_counter()
     printed = print_pages(args.site, args.out, chromium)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([unite, *map(str, printed), str(args.out)], check=True)
     shutil.rmtree(printed[0].parent, ignore_errors=True)
     shutil.copy2(args.out, args.site / "jaxbook.pdf")
-    print(f"{args.out}: {len(printed)} parts, {args.out.stat().st_size / 1e6:.1f} MB, in {time.perf_counter() - started:.0f} s")
+    print(
+        f"{args.out}: {len(printed)} parts, {args.out.stat().st_size / 1e6:.1f} MB, in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
         return
     source = Path(app.srcdir) / MATHJAX
     if not (source / "tex-mml-chtml.js").is_file():
-        raise ExtensionError(f"MathJax is missing at {MATHJAX}: run `python tools/fetch_mathjax.py` (make book does it)")
+        raise ExtensionError(
+            f"MathJax is missing at {MATHJAX}: run `python tools/fetch_mathjax.py` (make book does it)"
+        )
     shutil.copytree(source, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
 
 

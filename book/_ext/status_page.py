@@ -77,7 +77,10 @@ class StatusDirective(SphinxDirective):
                 if result is None:
                     lines += [f"| {_title(srcdir, notebook)} | not run in this environment | |"]
                 else:
-                    lines += [f"| {_title(srcdir, notebook)} | {result.get('outcome', '?')} | {result.get('seconds', 0):.1f} |"]
+                    lines += [
+                        f"| {_title(srcdir, notebook)} | {result.get('outcome', '?')} | "
+                        f"{result.get('seconds', 0):.1f} |"
+                    ]
             lines += [""]
         container = nodes.container()
         self.state.nested_parse(StringList(lines, source="jaxbook-status"), self.content_offset, container)

@@ -29,7 +29,12 @@ def _minibatch_sgd(loss_fn, params, data, indices, lr, decay, num_steps, per_epo
 
     step = train.gradient_step(loss_fn, update)
     (params, _), records, evaluations = train.run_steps(
-        step, (params, jnp.float32(0.0)), data, num_steps=num_steps, indices=indices, per_epoch=per_epoch,
+        step,
+        (params, jnp.float32(0.0)),
+        data,
+        num_steps=num_steps,
+        indices=indices,
+        per_epoch=per_epoch,
         evaluate=lambda carry: loss_fn(carry[0], *data),
     )
     return params, records, evaluations
@@ -72,7 +77,9 @@ def minibatch_sgd(
     Example:
       >>> X = jnp.ones((8, 1)); y = jnp.full(8, 2.0)
       >>> mse = lambda b, X, y: jnp.mean((X @ b - y) ** 2)
-      >>> b, history = minibatch_sgd(mse, jnp.zeros(1), key=jax.random.key(0), lr=0.1, batch_size=4, num_epochs=3, data=(X, y))
+      >>> b, history = minibatch_sgd(
+      ...     mse, jnp.zeros(1), key=jax.random.key(0), lr=0.1, batch_size=4, num_epochs=3, data=(X, y)
+      ... )
       >>> history["loss"].shape, history["epoch_loss"].shape
       ((6,), (3,))
     """

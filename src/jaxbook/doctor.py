@@ -93,12 +93,14 @@ def diagnose(
     if minimums is None:
         minimums = requirements()
         if not minimums:
-            problems.append("jaxbook itself is not installed: run `make book`, or `pip install -e .` in the book's folder.")
+            problems.append(
+                "jaxbook itself is not installed: run `make book`, or `pip install -e .` in the book's folder."
+            )
     versions = {name: installed(name) for name, _ in minimums} if versions is None else versions
     for name, minimum in minimums:
         version = versions.get(name)
         if version is None:
-            problems.append(f"{name} is not installed: pip install \"{name}>={minimum}\"")
+            problems.append(f'{name} is not installed: pip install "{name}>={minimum}"')
         elif _version_tuple(version) < _version_tuple(minimum):
             problems.append(
                 f"{name} {version} is older than the book needs ({minimum} or later): "
@@ -131,7 +133,11 @@ def report() -> tuple[str, int]:
         lines.append(f"devices          {devices}")
         if error:
             problems.append(error)
-    notes = [f"{name} is not installed; it is needed only for {use}." for name, use in OPTIONAL.items() if installed(name) is None]
+    notes = [
+        f"{name} is not installed; it is needed only for {use}."
+        for name, use in OPTIONAL.items()
+        if installed(name) is None
+    ]
     if installed("jupyter-book") is not None and shutil.which("git") is None:
         notes.append("git is not on the PATH: you need it to clone the book and to update it.")
     lines.append("")

@@ -233,7 +233,9 @@ def fit(
     per_epoch = train.steps_per_epoch(n, batch_size)
     indices = train.batch_indices(key, n, batch_size, num_steps)
     graphdef, state = nnx.split(model)
-    state, records, evaluations = _fit(graphdef, state, jnp.float32(lr), data, indices, loss_fn, optimizer, num_steps, per_epoch)
+    state, records, evaluations = _fit(
+        graphdef, state, jnp.float32(lr), data, indices, loss_fn, optimizer, num_steps, per_epoch
+    )
     nnx.update(model, state)
     history = train.make_history(records, evaluations, None, num_steps=num_steps, per_epoch=per_epoch)
     train.check_losses(jnp.append(history["loss"], history["epoch_loss"][-1]), lr=lr)

@@ -70,5 +70,3 @@ def _hill_data(key, n_train, n_val):
     X_train = jax.random.uniform(key_train, (n_train, 2))
     X_val = jax.random.uniform(key_val, (n_val, 2))
     return X_train, hill_labels(X_train), X_val, hill_labels(X_val)
-
-

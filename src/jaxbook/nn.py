@@ -190,7 +190,9 @@ def init_batch(keys: Array, *, width: int = 2, init_scale: float = 1.0) -> Param
       (3, 2, 2)
     """
     if np.ndim(keys) != 1:
-        raise ValueError(f"keys must be a 1-D batch of keys, e.g. jax.random.split(key, 20); got shape {np.shape(keys)}")
+        raise ValueError(
+            f"keys must be a 1-D batch of keys, e.g. jax.random.split(key, 20); got shape {np.shape(keys)}"
+        )
     width = validation.positive_int("width", width)
     init_scale = validation.positive("init_scale", init_scale)
     return _init_batch(keys, jnp.float32(init_scale), width)

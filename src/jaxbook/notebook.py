@@ -32,9 +32,7 @@ STYLE = {
     "legend.frameon": False,
     "lines.linewidth": 2.0,
     "image.cmap": "viridis",
-    "axes.prop_cycle": mpl.cycler(
-        color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
-    ),
+    "axes.prop_cycle": mpl.cycler(color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]),
 }
 
 #: The libraries whose versions a page reports.

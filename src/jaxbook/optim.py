@@ -41,7 +41,12 @@ def _fit(loss_fn, params, optimizer, lr, data, indices, num_steps, per_epoch, re
     tx = optimizer(lr)
     step = train.gradient_step(loss_fn, _optax_update(tx), record_params=record_params)
     (params, _), records, evaluations = train.run_steps(
-        step, (params, tx.init(params)), data, num_steps=num_steps, indices=indices, per_epoch=per_epoch,
+        step,
+        (params, tx.init(params)),
+        data,
+        num_steps=num_steps,
+        indices=indices,
+        per_epoch=per_epoch,
         evaluate=lambda carry: loss_fn(carry[0], *data),
     )
     return params, records, evaluations
@@ -183,7 +188,8 @@ def study_inputs(
     on equal terms. Chapter 7.
 
     Example:
-      >>> inputs = study_inputs(jax.random.split(jax.random.key(0), 3), jax.random.key(1), 100, num_steps=10, batch_size=20)
+      >>> keys = jax.random.split(jax.random.key(0), 3)
+      >>> inputs = study_inputs(keys, jax.random.key(1), 100, num_steps=10, batch_size=20)
       >>> inputs.params["W1"].shape, inputs.indices.shape
       ((3, 2, 2), (10, 20))
     """
@@ -226,7 +232,8 @@ def hill_study(
 
     Example:
       >>> data = hill.hill_data(jax.random.key(0), n_train=100, n_val=20)
-      >>> inputs = study_inputs(jax.random.split(jax.random.key(1), 3), jax.random.key(2), 100, num_steps=5, batch_size=10)
+      >>> keys = jax.random.split(jax.random.key(1), 3)
+      >>> inputs = study_inputs(keys, jax.random.key(2), 100, num_steps=5, batch_size=10)
       >>> hill_study(optax.adam, [0.01, 0.1], inputs, data).val_accuracy.shape
       (2, 3)
     """
@@ -239,8 +246,17 @@ def hill_study(
     if int(jnp.max(inputs.indices)) >= n:
         raise ValueError(f"inputs were drawn for more points than data's {n} training points")
     accuracy, final_loss, diverged = _hill_study(
-        loss_fn, optimizer, jnp.asarray(lrs, dtype=jnp.float32), inputs.params, inputs.indices,
-        data.X_train, data.y_train, data.X_val, data.y_val, inputs.indices.shape[0], inputs.per_epoch,
+        loss_fn,
+        optimizer,
+        jnp.asarray(lrs, dtype=jnp.float32),
+        inputs.params,
+        inputs.indices,
+        data.X_train,
+        data.y_train,
+        data.X_val,
+        data.y_val,
+        inputs.indices.shape[0],
+        inputs.per_epoch,
     )
     return Study(accuracy, final_loss, diverged)
 

@@ -85,10 +85,19 @@ def plot_regions(
 
     ax = plt.subplots(figsize=(4.6, 4.2))[1] if ax is None else ax
     xx, yy, prob = grid_probabilities(params, num=num)
-    image = ax.contourf(np.asarray(xx), np.asarray(yy), np.asarray(prob), levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
+    image = ax.contourf(
+        np.asarray(xx), np.asarray(yy), np.asarray(prob), levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75
+    )
     ax.contour(np.asarray(xx), np.asarray(yy), np.asarray(prob), levels=[0.5], colors="black", linewidths=2)
     xs = np.linspace(0.0, 1.0, 200)
-    ax.plot(xs, np.asarray(hill.hill_boundary(xs)), color=plotting.TRUE_COLOR, linestyle="--", linewidth=2, label="true hill")
+    ax.plot(
+        xs,
+        np.asarray(hill.hill_boundary(xs)),
+        color=plotting.TRUE_COLOR,
+        linestyle="--",
+        linewidth=2,
+        label="true hill",
+    )
     if data is not None:
         X, y = (np.asarray(a) for a in data)
         ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", s=6, edgecolors="none", alpha=0.8)
@@ -99,7 +108,9 @@ def plot_regions(
             inside = np.flatnonzero((ys > 0.03) & (ys < 0.97))
             if inside.size:
                 k = inside[len(inside) // 3]
-                ax.annotate(f"unit {j + 1}", (xs[k], ys[k]), fontsize=9, color="0.1", xytext=(4, 4), textcoords="offset points")
+                ax.annotate(
+                    f"unit {j + 1}", (xs[k], ys[k]), fontsize=9, color="0.1", xytext=(4, 4), textcoords="offset points"
+                )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")

@@ -7,7 +7,6 @@ answer with the closed form of Chapter 1 (``jaxbook.least_squares``).
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 from jax import Array
 
 from jaxbook import losses, validation

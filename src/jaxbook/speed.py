@@ -32,7 +32,6 @@ from jax import Array
 from jaxbook import validation
 
 
-
 class Timing(NamedTuple):
     """Seconds taken by a function: its first call apart, then the median of the repeats.
 

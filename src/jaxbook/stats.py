@@ -57,8 +57,14 @@ def _check_design(X: Any, y: Any, names: Sequence[str] | None) -> tuple[np.ndarr
     return X_np, y_np, names
 
 
-def _table(coef: np.ndarray, std_err: np.ndarray, statistic: np.ndarray, p_value: np.ndarray,
-           half_width: np.ndarray, names: list[str]) -> pd.DataFrame:
+def _table(
+    coef: np.ndarray,
+    std_err: np.ndarray,
+    statistic: np.ndarray,
+    p_value: np.ndarray,
+    half_width: np.ndarray,
+    names: list[str],
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "coef": coef,

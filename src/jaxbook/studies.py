@@ -42,8 +42,11 @@ def _fit_seeds(params, X, y, X_val, y_val, lr, num_steps, record_every):
         )
         curve = jnp.concatenate([records["loss"], final])
         return (
-            params, jnp.append(records["loss"][::record_every], final[-1]), nn.accuracy(params, X, y),
-            nn.accuracy(params, X_val, y_val), train.diverged(curve),
+            params,
+            jnp.append(records["loss"][::record_every], final[-1]),
+            nn.accuracy(params, X, y),
+            nn.accuracy(params, X_val, y_val),
+            train.diverged(curve),
         )
 
     return jax.vmap(one_seed)(params)
@@ -91,9 +94,18 @@ def fit_seeds(
     nn.check_inputs(data.X_train)
     nn.check_inputs(data.X_val)
     params = nn.init_batch(keys, width=width, init_scale=init_scale)
-    return SeedStudy(*_fit_seeds(
-        params, data.X_train, data.y_train, data.X_val, data.y_val, jnp.float32(lr), num_steps, record_every,
-    ))
+    return SeedStudy(
+        *_fit_seeds(
+            params,
+            data.X_train,
+            data.y_train,
+            data.X_val,
+            data.y_val,
+            jnp.float32(lr),
+            num_steps,
+            record_every,
+        )
+    )
 
 
 def unstack(params: Params, index: int) -> Params:

@@ -31,7 +31,9 @@ PATH_COLORS = ("#d62728", "#ff7f0e", "#1f77b4", "#9467bd", "#8c564b", "#17becf")
 
 def _check_callable(name: str, f: object) -> None:
     if not callable(f):
-        raise ValueError(f"{name} must be a function f(t) of a parameter vector t of shape (2,); got {type(f).__name__}")
+        raise ValueError(
+            f"{name} must be a function f(t) of a parameter vector t of shape (2,); got {type(f).__name__}"
+        )
 
 
 def _check_range(name: str, value: object) -> Range:
@@ -220,7 +222,9 @@ def plot_paths(
       >>> ax = plot_paths(lambda t: t @ t, {"lr = 0.1": path}, (-2.5, 2.5), (-1.5, 1.5))
     """
     if not isinstance(paths, Mapping) or len(paths) == 0:
-        raise ValueError(f"paths must be a non-empty mapping {{label: array of shape (k, 2)}}; got {type(paths).__name__}")
+        raise ValueError(
+            f"paths must be a non-empty mapping {{label: array of shape (k, 2)}}; got {type(paths).__name__}"
+        )
     checked = {label: _check_path(f"paths[{label!r}]", path) for label, path in paths.items()}
     levels = _check_levels(levels)
     T0, T1, Z = evaluate_on_grid(f, t0_range, t1_range, num=num)

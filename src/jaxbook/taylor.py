@@ -16,12 +16,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
-
-from jaxbook import validation
 
 ScalarFn = Callable[[Array], Array]
 

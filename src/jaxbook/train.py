@@ -140,7 +140,9 @@ def batch_indices(key: Array, n: int, batch_size: int, num_steps: int) -> Array:
 def _batch_indices(key, n, batch_size, num_steps):
     per_epoch = n // batch_size
     num_epochs = -(-num_steps // per_epoch)
-    orders = jax.vmap(lambda k: jax.random.permutation(k, n)[: per_epoch * batch_size])(jax.random.split(key, num_epochs))
+    orders = jax.vmap(lambda k: jax.random.permutation(k, n)[: per_epoch * batch_size])(
+        jax.random.split(key, num_epochs)
+    )
     return orders.reshape(-1, batch_size)[:num_steps]
 
 
@@ -207,7 +209,9 @@ def run_steps(
     return carry, records, jnp.concatenate(evaluations)
 
 
-def gradient_step(loss_fn: LossFn, update: Update, metrics_fn: MetricsFn | None = None, record_params: bool = False) -> Step:
+def gradient_step(
+    loss_fn: LossFn, update: Update, metrics_fn: MetricsFn | None = None, record_params: bool = False
+) -> Step:
     """The training step of every loop on a pytree of parameters, for :func:`run_steps`.
 
     The carry is ``(params, state)``: ``loss, grads = jax.value_and_grad(loss_fn)(params, *batch)``,
@@ -371,7 +375,9 @@ def gradient_descent(
     """
     lr = validation.positive("lr", lr)
     num_steps = validation.positive_int("num_steps", num_steps)
-    params, records, evaluations = _descend(loss_fn, params, tuple(data), jnp.float32(lr), num_steps, metrics_fn, record_params)
+    params, records, evaluations = _descend(
+        loss_fn, params, tuple(data), jnp.float32(lr), num_steps, metrics_fn, record_params
+    )
     history = make_history(records, evaluations, params, num_steps=num_steps)
     if check_divergence:
         check_losses(history["loss"], lr=lr)

@@ -21,15 +21,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-import fixture_class  # noqa: E402
-import grade  # noqa: E402
+import fixture_class
+import grade
 
 CHAPTERS = ["ch01", "ch02"]
 
 if shutil.which("bwrap") is None:
     if __import__("os").environ.get("CI"):
         raise RuntimeError("bubblewrap is required in CI (apt-get install bubblewrap; `make grade-deps` as root)")
-    pytest.skip("bubblewrap is not installed (apt-get install bubblewrap): the grader's sandbox needs it", allow_module_level=True)
+    pytest.skip(
+        "bubblewrap is not installed (apt-get install bubblewrap): the grader's sandbox needs it",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +59,10 @@ def test_every_cell_of_the_gradebook(graded):
         assert int(row["of"]) == len(verdicts)
         for label, (status, message) in verdicts.items():
             if row[label] != status or message not in row[f"{label} message"]:
-                wrong.append(f"{student} {label}: {row[label]!r} {row[label + ' message']!r}, expected {status!r} with {message!r}")
+                wrong.append(
+                    f"{student} {label}: {row[label]!r} {row[label + ' message']!r}, expected {status!r} with "
+                    f"{message!r}"
+                )
     assert not wrong, "\n".join(wrong)
 
 
@@ -89,6 +95,13 @@ def test_static_rules_pass_every_solution_and_flag_patches():
             sources = [chapter.nb.cells[i].source for i in ex["solution"]]
             assert grade.static_problem(sources, chapter) is None, f"{ex['label']}: the published solution is flagged"
     ch01 = chapters["ch01"]
-    for bad in ["ch01.check_gradient = None", "import builtins", "setattr(ch01, 'x', 1)", "jnp = None",
-                "def f():\n    global ch01\n    ch01 = None", "x = 3", "gradient.__code__ = None"]:
+    for bad in [
+        "ch01.check_gradient = None",
+        "import builtins",
+        "setattr(ch01, 'x', 1)",
+        "jnp = None",
+        "def f():\n    global ch01\n    ch01 = None",
+        "x = 3",
+        "gradient.__code__ = None",
+    ]:
         assert grade.static_problem([bad], ch01), bad

@@ -9,8 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-import assignments  # noqa: E402
-import handout  # noqa: E402
+import assignments
+import handout
 
 
 def test_the_handout_has_what_a_student_needs_and_no_solution(tmp_path):

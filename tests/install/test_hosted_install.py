@@ -25,13 +25,11 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[2]
 WHEELHOUSE = ROOT / "_build" / "wheelhouse"
 sys.path.insert(0, str(ROOT / "tools"))
-import hosted_cell  # noqa: E402
+import hosted_cell
 
 #: What the fresh environment starts with (preinstalled.txt): not the lock's versions of IPython and
 #: ipykernel, and a NumPy older than the book's minimum, as a hosted service might have.
-PREINSTALLED = dict(
-    line.split("==") for line in (Path(__file__).with_name("preinstalled.txt")).read_text().split()
-)
+PREINSTALLED = dict(line.split("==") for line in (Path(__file__).with_name("preinstalled.txt")).read_text().split())
 CHAPTER = ROOT / "notebooks" / "01_least_squares.ipynb"
 
 if not WHEELHOUSE.is_dir():
@@ -86,7 +84,11 @@ def test_hosted_cell_installs_jaxbook_offline_and_a_chapter_runs(tmp_path, monke
     assert before == PREINSTALLED
 
     kernels = tmp_path / "jupyter"
-    subprocess.run([_python(venv), "-m", "ipykernel", "install", "--prefix", kernels, "--name", "fresh"], check=True, capture_output=True)
+    subprocess.run(
+        [_python(venv), "-m", "ipykernel", "install", "--prefix", kernels, "--name", "fresh"],
+        check=True,
+        capture_output=True,
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(kernels / "share" / "jupyter"))
 
     # 1. The kernel has loaded NumPy (as Colab's has), then runs the set-up cell from a local copy.
@@ -99,7 +101,9 @@ def test_hosted_cell_installs_jaxbook_offline_and_a_chapter_runs(tmp_path, monke
     assert "Restart the runtime" in output and "numpy" in output, output
 
     after = _versions(venv, ["ipython", "ipykernel", "numpy", "jaxbook"])
-    assert {name: after[name] for name in ("ipython", "ipykernel")} == {name: before[name] for name in ("ipython", "ipykernel")}
+    assert {name: after[name] for name in ("ipython", "ipykernel")} == {
+        name: before[name] for name in ("ipython", "ipykernel")
+    }
     assert after["numpy"] != PREINSTALLED["numpy"]  # upgraded to the book's minimum or later
 
     # 2. Every module of the installed (not editable) package imports with the declared dependencies.

@@ -25,9 +25,17 @@ SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
 ]
 
 
@@ -42,9 +50,11 @@ if not SITE.joinpath("index.html").is_file():
 if CHROMIUM is None:
     if os.environ.get("CI"):
         raise RuntimeError("Chromium is required in CI: .ci/run installs it (apt-get install chromium)")
-    pytest.skip("Chromium is not installed (apt-get install chromium); the offline-site test needs it", allow_module_level=True)
+    pytest.skip(
+        "Chromium is not installed (apt-get install chromium); the offline-site test needs it", allow_module_level=True
+    )
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -128,7 +138,9 @@ def test_every_page_renders_offline_with_typeset_maths(server, browser_page):
             for service in ("colab.research.google.com", "mybinder.org"):
                 assert any(service in h and f"{stem}.ipynb" in h for h in links), f"{path}: no {service} launch button"
             assert any(h.endswith(f"{stem}.ipynb") and "://" not in h for h in links), f"{path}: no notebook download"
-            assert "This page was executed with" in page.content() and "jax 0." in page.content(), f"{path}: no versions"
+            assert "This page was executed with" in page.content() and "jax 0." in page.content(), (
+                f"{path}: no versions"
+            )
     print("\npage, typeset expressions, maths errors, broken images")
     for row in summary:
         print(*row, sep=", ")
@@ -139,10 +151,15 @@ def test_every_page_renders_offline_with_typeset_maths(server, browser_page):
 
 def test_search_finds_the_chapters(server, browser_page):
     page, outside, _, _ = browser_page
-    for query, expected in [("normal equations", "notebooks/01_least_squares"), ("condition number", "notebooks/01_least_squares")]:
+    for query, expected in [
+        ("normal equations", "notebooks/01_least_squares"),
+        ("condition number", "notebooks/01_least_squares"),
+    ]:
         page.goto(f"{server}/search.html?q={query.replace(' ', '+')}", wait_until="load")
         page.wait_for_selector("#search-results ul.search li", timeout=20_000)
-        hrefs = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
+        hrefs = page.eval_on_selector_all(
+            "#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))"
+        )
         assert any(expected in (h or "") for h in hrefs), f"search for {query!r} did not find {expected}: {hrefs[:10]}"
     page.screenshot(path=str(SHOTS / "search.png"))
     assert not outside, f"search asked for outside hosts: {sorted(set(outside))[:10]}"
@@ -200,7 +217,9 @@ def test_a_chapter_opened_from_file_has_typeset_maths_and_figures(offline_copy, 
         assert page.locator("mjx-container").count() > 0, f"{name}: no typeset maths from file://"
         assert page.locator(".math:not(:has(mjx-container))").count() == 0, f"{name}: raw TeX left from file://"
         assert page.locator("mjx-merror").count() == 0
-        broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        )
         assert not broken, f"{name}: images did not load from file://: {broken}"
         page.screenshot(path=str(SHOTS / f"file_{Path(name).stem}.png"))
     assert not outside, f"pages opened from file:// asked for outside hosts: {sorted(set(outside))[:10]}"
@@ -269,7 +288,10 @@ def test_the_pdf_has_no_raw_tex_where_maths_should_be(pdf_text):
         for c in nb["cells"]:
             if c["cell_type"] == "code":  # code may spell TeX itself (a plot's label): that is not maths left raw
                 code.append("".join(c["source"]))
-                code += ["".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in c.get("outputs", [])]
+                code += [
+                    "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                    for o in c.get("outputs", [])
+                ]
     code_text = " ".join(" ".join(code).split())
     assert len(sources) > 20, "expected the chapters to hold inline maths"
     left = [s for s in sources if " ".join(s.split()) in pdf_text and " ".join(s.split()) not in code_text]
@@ -279,12 +301,20 @@ def test_the_pdf_has_no_raw_tex_where_maths_should_be(pdf_text):
 
 def test_the_pdf_has_the_figures_and_a_reasonable_size(pdf_text):
     figures = sum(
-        1 for _, nb in _notebooks() for c in nb["cells"] if c["cell_type"] == "code"
-        for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+        1
+        for _, nb in _notebooks()
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
     )
     listed = _poppler("pdfimages", "-list", str(PDF)).splitlines()[2:]
     # figures, not the thin background strips of code cells that Chromium also prints as images
-    images = [line for line in listed if line.split()[2] == "image" and int(line.split()[3]) >= 200 and int(line.split()[4]) >= 150]
+    images = [
+        line
+        for line in listed
+        if line.split()[2] == "image" and int(line.split()[3]) >= 200 and int(line.split()[4]) >= 150
+    ]
     assert len(images) >= figures, f"{len(images)} images in the PDF, the chapters have {figures} figures"
     import re
 

@@ -114,7 +114,7 @@ def checker(name: str, *, function: bool = False) -> Callable[[Callable[..., Fee
                 return exc.feedback
             except (KeyboardInterrupt, SystemExit):
                 raise
-            except BaseException as exc:  # noqa: BLE001 - a checker never raises at the student
+            except BaseException as exc:
                 return Feedback(False, f"the check could not use {name}: {type(exc).__name__}: {_short(exc)}")
 
         return wrapped
@@ -158,7 +158,7 @@ def _run_in_thread(function: Callable[..., Any], args: tuple, kwargs: dict, limi
     def target():
         try:
             outcome["value"] = function(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True)
@@ -196,7 +196,9 @@ def _as_in_a_notebook():
     return jax.numpy_rank_promotion("allow")
 
 
-def call_student(function: Any, *args: Any, name: str = "your function", where: str = "", allow_none: bool = False, **kwargs: Any) -> Any:
+def call_student(
+    function: Any, *args: Any, name: str = "your function", where: str = "", allow_none: bool = False, **kwargs: Any
+) -> Any:
     """Call the student's ``function``; on any problem raise a :class:`StudentError` naming it.
 
     ``where`` says on which input (e.g. ``"on test input 2"``). Reported: not a function, still
@@ -215,6 +217,7 @@ def call_student(function: Any, *args: Any, name: str = "your function", where: 
     at = f" {where}" if where else ""
     if not callable(function):
         raise fail(f"{name} should be a function; got {type(function).__name__}")
+
     def in_notebook_settings():
         with _as_in_a_notebook():  # inside the call: JAX's settings are per thread
             return function(*args, **kwargs)
@@ -378,7 +381,7 @@ def compare_arrays(
     """
     try:
         return _compare_arrays(answer, expected, name, rtol, atol, hints)
-    except Exception as exc:  # noqa: BLE001 - a comparison never raises at the student
+    except Exception as exc:
         return Feedback(False, f"{name} could not be compared with the reference: {type(exc).__name__}: {_short(exc)}")
 
 
@@ -425,8 +428,7 @@ def _compare_arrays(answer, expected, name, rtol, atol, hints) -> Feedback:
     where = f" at index {worst if len(worst) > 1 else worst[0]}" if worst else ""
     return Feedback(
         False,
-        f"{name} differs from the reference{where}: got {float(got[worst]):.6g}, "
-        f"expected {float(expected[worst]):.6g}",
+        f"{name} differs from the reference{where}: got {float(got[worst]):.6g}, expected {float(expected[worst]):.6g}",
     )
 
 
@@ -474,9 +476,18 @@ def _compare_outputs(got: Any, expected: Any, name: str, rtol: float, atol: floa
             if flat is not None and flat.shape == (len(expected),) and all(np.ndim(e) == 0 for e in expected):
                 got = tuple(flat)
             else:
-                return Feedback(False, f"{name} should return a tuple of {len(expected)} values; got {type(got).__name__}")
+                return Feedback(
+                    False, f"{name} should return a tuple of {len(expected)} values; got {type(got).__name__}"
+                )
         if all(np.ndim(g) == 0 for g in got) and all(np.ndim(e) == 0 for e in expected):
-            return compare_arrays(as_array(list(got)), np.array([float(e) for e in expected]), name=name, rtol=rtol, atol=atol, hints=hints)
+            return compare_arrays(
+                as_array(list(got)),
+                np.array([float(e) for e in expected]),
+                name=name,
+                rtol=rtol,
+                atol=atol,
+                hints=hints,
+            )
         for j, (g, e) in enumerate(zip(got, expected)):
             result = compare_arrays(g, e, name=f"{name}[{j}]", rtol=rtol, atol=atol, hints=hints)
             if not result.ok:
@@ -535,7 +546,9 @@ def regression_problems(sizes: Sequence[tuple[int, int]], seed: int) -> list[tup
     return problems
 
 
-def call_jitted(function: Any, *args: Any, static_argnums: int | Sequence[int] = (), name: str = "your function", where: str = "") -> Any:
+def call_jitted(
+    function: Any, *args: Any, static_argnums: int | Sequence[int] = (), name: str = "your function", where: str = ""
+) -> Any:
     """Call ``jax.jit(function)`` (one compile instead of many small dispatches), and the function
     as written if it cannot be traced (NumPy inside, Python control flow on values).
 
@@ -547,7 +560,7 @@ def call_jitted(function: Any, *args: Any, static_argnums: int | Sequence[int] =
         raise fail(f"{name} should be a function; got {type(function).__name__}")
     try:
         jitted = jax.jit(function, static_argnums=static_argnums)
-    except Exception:  # noqa: BLE001 - not jittable as it is: call it as written
+    except Exception:
         return call_student(function, *args, name=name, where=where)
     try:
         return call_student(jitted, *args, name=name, where=where)

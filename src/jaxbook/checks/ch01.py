@@ -39,11 +39,21 @@ def check_design_matrix(X: Any, x: Any) -> Feedback:
     if got is not None and got.shape == expected.shape and np.allclose(got[:, ::-1], expected):
         return Feedback(False, "X has its columns swapped: the column of ones comes first, then x")
     if got is not None and got.shape != expected.shape and got.shape == expected.shape[::-1]:
-        return Feedback(False, f"X has shape {got.shape}, expected {expected.shape}: one row per example, so transpose it")
-    if got is not None and got.shape == expected.shape and np.allclose(got[:, 1], expected[:, 1]) and not np.allclose(got[:, 0], 1):
+        return Feedback(
+            False, f"X has shape {got.shape}, expected {expected.shape}: one row per example, so transpose it"
+        )
+    if (
+        got is not None
+        and got.shape == expected.shape
+        and np.allclose(got[:, 1], expected[:, 1])
+        and not np.allclose(got[:, 0], 1)
+    ):
         return Feedback(False, "the first column of X should be all ones (it multiplies the intercept)")
     if got is not None and got.shape == (x.size,):
-        return Feedback(False, f"X has shape {got.shape}: that is one column; the design matrix has two, [1, x], shape {expected.shape}")
+        return Feedback(
+            False,
+            f"X has shape {got.shape}: that is one column; the design matrix has two, [1, x], shape {expected.shape}",
+        )
     return compare_arrays(X, expected, name="X")
 
 
@@ -54,7 +64,8 @@ def _gradient_hints(b: np.ndarray, X: np.ndarray, y: np.ndarray) -> dict[float, 
         2.0: "the factor 2 appears once, in front of both terms",
         1.0 / n: f"you divided by n = {n}: that is the gradient of the mean of squares, but this loss is the sum "
         "||X b - y||^2 (the mean-gradient slip)",
-        0.5 / n: f"you divided by n = {n} and dropped the 2: the loss is the sum ||X b - y||^2, its gradient 2 X^T (X b - y)",
+        0.5
+        / n: f"you divided by n = {n} and dropped the 2: the loss is the sum ||X b - y||^2, its gradient 2 X^T (X b - y)",
         1.0 / (n - 1): f"you divided by n - 1 = {n - 1}: this loss is a sum, not a variance",
     }
 
@@ -72,8 +83,13 @@ def check_gradient(gradient: Callable[[Any, Any, Any], Any]) -> Feedback:
         return 2.0 * X64.T @ (X64 @ np.asarray(b, np.float64) - np.asarray(y, np.float64))
 
     return compare_functions(
-        gradient, reference, regression_problems([(5, 2), (8, 3), (20, 4)], seed=2024),
-        name="gradient", rtol=1e-3, atol=1e-3, hints=_gradient_hints,
+        gradient,
+        reference,
+        regression_problems([(5, 2), (8, 3), (20, 4)], seed=2024),
+        name="gradient",
+        rtol=1e-3,
+        atol=1e-3,
+        hints=_gradient_hints,
     )
 
 
@@ -94,7 +110,9 @@ def check_celsius_fit(coefficients: Any, celsius: Any, fahrenheit: Any) -> Feedb
     if not result.ok and got is not None and got.shape == (2,):
         no_intercept = float(c @ f / (c @ c))
         if np.isclose(got[1], no_intercept, rtol=1e-3):
-            return Feedback(False, "the slope is that of a line through the origin: the design matrix needs its column of ones")
+            return Feedback(
+                False, "the slope is that of a line through the origin: the design matrix needs its column of ones"
+            )
     return result
 
 
@@ -117,7 +135,10 @@ def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Fee
         got_intercept, got_slope = as_values(array, 2, "simple_regression(x, y)", "(intercept, slope)")
         if np.allclose([got_intercept, got_slope], [slope, intercept], rtol=1e-3, atol=1e-3):
             return Feedback(False, "the pair is in the wrong order: return (intercept, slope)")
-        for factor, why in [(n / (n - 1), "cov used 1/(n-1) but var used 1/n"), ((n - 1) / n, "var used 1/(n-1) but cov used 1/n")]:
+        for factor, why in [
+            (n / (n - 1), "cov used 1/(n-1) but var used 1/n"),
+            ((n - 1) / n, "var used 1/(n-1) but cov used 1/n"),
+        ]:
             if np.isclose(got_slope, factor * slope, rtol=1e-3):
                 return Feedback(
                     False,
@@ -126,7 +147,13 @@ def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Fee
                 )
         if np.isclose(got_slope, slope, rtol=1e-3) and np.isclose(got_intercept, float(np.mean(y)), rtol=1e-3):
             return Feedback(False, "the intercept is mean(y) - slope * mean(x): you left out - slope * mean(x)")
-        result = compare_arrays([got_intercept, got_slope], [intercept, slope], name=f"(intercept, slope) on test input {i}", rtol=1e-3, atol=1e-3)
+        result = compare_arrays(
+            [got_intercept, got_slope],
+            [intercept, slope],
+            name=f"(intercept, slope) on test input {i}",
+            rtol=1e-3,
+            atol=1e-3,
+        )
         if not result.ok:
             return result
     return Feedback(True, "simple_regression agrees with numpy.polyfit on 3 random data sets")

@@ -59,17 +59,26 @@ def check_gradient_step(gradient_step: Callable[[Any, Any, float], Any]) -> Feed
     and a step of ``lr`` times ``t`` instead of the gradient.
     """
     for i, (f, grad, t, lr) in enumerate(_STEP_CASES, start=1):
-        got = _numbers(call_student(gradient_step, f, jnp.asarray(t), lr, name="gradient_step", where=f"on test input {i}"), "gradient_step", i)
+        got = _numbers(
+            call_student(gradient_step, f, jnp.asarray(t), lr, name="gradient_step", where=f"on test input {i}"),
+            "gradient_step",
+            i,
+        )
         t64 = t.astype(np.float64)
         g = grad(t64)
         expected = t64 - lr * g
         if got.shape != expected.shape:
-            return Feedback(False, f"gradient_step should return the new parameters, shape {expected.shape}; got shape {got.shape} on test input {i}")
-        close = lambda a: np.allclose(got, a, rtol=1e-4, atol=1e-5)  # noqa: E731
+            return Feedback(
+                False,
+                f"gradient_step should return the new parameters, shape {expected.shape}; got shape {got.shape} on test input {i}",
+            )
+        close = lambda a: np.allclose(got, a, rtol=1e-4, atol=1e-5)
         if close(expected):
             continue
         if close(t64 + lr * g):
-            return Feedback(False, "the step goes uphill: subtract lr * gradient (the gradient points to where f grows)")
+            return Feedback(
+                False, "the step goes uphill: subtract lr * gradient (the gradient points to where f grows)"
+            )
         if close(t64 - g):
             return Feedback(False, "the step ignores the learning rate: multiply the gradient by lr")
         if close(-lr * g) or close(lr * g):
@@ -77,7 +86,10 @@ def check_gradient_step(gradient_step: Callable[[Any, Any, float], Any]) -> Feed
         if close(t64 - lr * t64):
             return Feedback(False, "the step uses t instead of the gradient of f at t: use jax.grad(f)(t)")
         return compare_arrays(got, expected, name=f"gradient_step(...) on test input {i}", rtol=1e-4, atol=1e-5)
-    return Feedback(True, "gradient_step agrees with t - lr * jax.grad(f)(t) on 3 functions; the bowl goes from (2, 1) to (1.6, 0.8)")
+    return Feedback(
+        True,
+        "gradient_step agrees with t - lr * jax.grad(f)(t) on 3 functions; the bowl goes from (2, 1) to (1.6, 0.8)",
+    )
 
 
 @checker("max_lr")
@@ -98,7 +110,10 @@ def check_max_learning_rate(max_lr: Any, *, a: float, b: float) -> Feedback:
     expected = 1.0 / steep
     factor = 1.0 - 2.0 * steep * value
     if np.isclose(value, expected, rtol=1e-3):
-        return Feedback(True, f"max_lr = {value:.4g} = 1 / max(a, b): beyond it the steep coordinate is multiplied by less than -1 per step")
+        return Feedback(
+            True,
+            f"max_lr = {value:.4g} = 1 / max(a, b): beyond it the steep coordinate is multiplied by less than -1 per step",
+        )
     if 0.975 * expected <= value < expected:
         return Feedback(
             True,
@@ -106,25 +121,42 @@ def check_max_learning_rate(max_lr: Any, *, a: float, b: float) -> Feedback:
             f"factor 1 - 2 c lr reaches -1 (here it is {factor:.3f}): any rate up to {expected:.4g} does not diverge",
         )
     diagnoses = [
-        (1.0 / shallow, "that is the limit of the shallow direction; the steep one (the larger coefficient) diverges first"),
+        (
+            1.0 / shallow,
+            "that is the limit of the shallow direction; the steep one (the larger coefficient) diverges first",
+        ),
         (2.0 / steep, "the gradient of c t^2 is 2 c t, so the factor per step is 1 - 2 c lr: did you drop the 2?"),
-        (0.5 / steep, "at 1 / (2 c) the steep coordinate lands on 0 in one step; larger rates still converge (oscillating) up to 1 / c"),
+        (
+            0.5 / steep,
+            "at 1 / (2 c) the steep coordinate lands on 0 in one step; larger rates still converge (oscillating) up to 1 / c",
+        ),
         (1.0 / (a + b), "1 / (a + b) is the best fixed learning rate, not the largest stable one"),
     ]
     for wrong, message in diagnoses:
         if np.isclose(value, wrong, rtol=1e-3):
             return Feedback(False, message)
     if expected < value <= 1.1 * expected:
-        return Feedback(False, f"max_lr = {value:.4g} is just above the limit: there the steep coordinate's factor 1 - 2 c lr "
-                        f"is {factor:.3f}, below -1, so it grows at every step")
+        return Feedback(
+            False,
+            f"max_lr = {value:.4g} is just above the limit: there the steep coordinate's factor 1 - 2 c lr "
+            f"is {factor:.3f}, below -1, so it grows at every step",
+        )
     if 0.9 * expected <= value < expected:
-        return Feedback(False, f"max_lr = {value:.4g} is stable but not the largest: solve |1 - 2 c lr| <= 1 exactly for the steep coefficient")
-    return Feedback(False, f"max_lr = {value:.4g} is not the largest stable rate; write the factor 1 - 2 c lr for each coordinate and keep both in [-1, 1]")
+        return Feedback(
+            False,
+            f"max_lr = {value:.4g} is stable but not the largest: solve |1 - 2 c lr| <= 1 exactly for the steep coefficient",
+        )
+    return Feedback(
+        False,
+        f"max_lr = {value:.4g} is not the largest stable rate; write the factor 1 - 2 c lr for each coordinate and keep both in [-1, 1]",
+    )
 
 
 def _regression_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(22)
-    cases = [(np.array([2.0, 2.0], np.float32), np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 2.2, 2.8], np.float32))]
+    cases = [
+        (np.array([2.0, 2.0], np.float32), np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 2.2, 2.8], np.float32))
+    ]
     for n in (5, 12):
         x = rng.uniform(-2, 4, size=n).astype(np.float32)
         y = (0.5 + 1.5 * x + rng.normal(size=n)).astype(np.float32)
@@ -142,7 +174,14 @@ def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any
     lost 2, a sign and a swapped order.
     """
     for i, (b, x, y) in enumerate(_regression_cases(), start=1):
-        got = call_student(regression_gradient, jnp.asarray(b), jnp.asarray(x), jnp.asarray(y), name="regression_gradient", where=f"on test input {i}")
+        got = call_student(
+            regression_gradient,
+            jnp.asarray(b),
+            jnp.asarray(x),
+            jnp.asarray(y),
+            name="regression_gradient",
+            where=f"on test input {i}",
+        )
         b64, x64, y64 = (v.astype(np.float64) for v in (b, x, y))
         errors = b64[0] + b64[1] * x64 - y64
         n = len(x)
@@ -153,13 +192,22 @@ def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any
         hints[float(n) / 2] = "the gradient of a mean of squares is (2/n) X^T e: you used a sum and dropped the 2"
         hints[0.5 * n / (n - 1)] = f"you divided by n - 1 = {n - 1} instead of n and dropped the 2"
         if n == 3:  # n / (n - 1) = n / 2: both slips give the factor 1.5
-            hints[1.5] = "you divided by n - 1 = 2 instead of n = 3, or used a sum and dropped the 2: the gradient is (2/n) X^T e"
-        result = compare_arrays(got, expected, name=f"the gradient on test input {i}", rtol=1e-4, atol=1e-4, hints=hints)
+            hints[1.5] = (
+                "you divided by n - 1 = 2 instead of n = 3, or used a sum and dropped the 2: the gradient is (2/n) X^T e"
+            )
+        result = compare_arrays(
+            got, expected, name=f"the gradient on test input {i}", rtol=1e-4, atol=1e-4, hints=hints
+        )
         if not result.ok:
             if "reverse order" in result.message:
-                return Feedback(False, "the entries are swapped: first the derivative with respect to the intercept b0, then the slope b1")
+                return Feedback(
+                    False,
+                    "the entries are swapped: first the derivative with respect to the intercept b0, then the slope b1",
+                )
             return result
-    return Feedback(True, "regression_gradient agrees with jax.grad on 3 data sets, (8, 17.4667) at (2, 2) on the three points")
+    return Feedback(
+        True, "regression_gradient agrees with jax.grad on 3 data sets, (8, 17.4667) at (2, 2) on the three points"
+    )
 
 
 def _back_transform_cases() -> list[tuple[np.ndarray, float, float, float, float]]:
@@ -181,8 +229,18 @@ def check_back_transform(back_transform: Callable[..., Any]) -> Feedback:
     """
     for i, (b, x_mean, x_sd, y_mean, y_sd) in enumerate(_back_transform_cases(), start=1):
         got = _numbers(
-            call_student(back_transform, jnp.asarray(b), x_mean, x_sd, y_mean, y_sd, name="back_transform", where=f"on test input {i}"),
-            "back_transform", i,
+            call_student(
+                back_transform,
+                jnp.asarray(b),
+                x_mean,
+                x_sd,
+                y_mean,
+                y_sd,
+                name="back_transform",
+                where=f"on test input {i}",
+            ),
+            "back_transform",
+            i,
         )
         if got.shape != (2,):
             return Feedback(False, f"back_transform should return a pair (intercept, slope); got shape {got.shape}")
@@ -191,12 +249,14 @@ def check_back_transform(back_transform: Callable[..., Any]) -> Feedback:
         b0, b1 = (float(v) for v in b)
         slope = b1 * y_sd / x_sd
         intercept = y_mean + b0 * y_sd - slope * x_mean
-        close = lambda value, target: np.isclose(value, target, rtol=1e-4, atol=1e-4)  # noqa: E731
+        close = lambda value, target: np.isclose(value, target, rtol=1e-4, atol=1e-4)
         if close(got[0], slope) and close(got[1], intercept):
             return Feedback(False, "the pair is in the wrong order: return (intercept, slope)")
         if not close(got[1], slope):
             if close(got[1], b1 * x_sd / y_sd):
-                return Feedback(False, "the slope is scaled the wrong way: slope = b1 * y_sd / x_sd (units of y per unit of x)")
+                return Feedback(
+                    False, "the slope is scaled the wrong way: slope = b1 * y_sd / x_sd (units of y per unit of x)"
+                )
             if close(got[1], b1):
                 return Feedback(False, "the slope is still in standardised units: multiply b1 by y_sd / x_sd")
             return Feedback(False, f"the slope on test input {i} is {got[1]:.6g}, expected {slope:.6g}")
@@ -209,10 +269,15 @@ def check_back_transform(back_transform: Callable[..., Any]) -> Feedback:
                 "not x_mean * y_sd / x_sd (on the thermometer data this slip gives 31.5 instead of 31.9)",
             )
         if close(got[0], y_mean + b0 * y_sd):
-            return Feedback(False, "the intercept is missing - slope * x_mean: x was centred, so the line must be shifted back")
+            return Feedback(
+                False, "the intercept is missing - slope * x_mean: x was centred, so the line must be shifted back"
+            )
         if close(got[0], y_mean - slope * x_mean):
             return Feedback(False, "the intercept is missing b0 * y_sd: the fitted standardised intercept counts too")
         if close(got[0], y_mean + b0 * y_sd + slope * x_mean):
-            return Feedback(False, "the intercept adds slope * x_mean: subtract it (at x = x_mean the line must give y_mean + b0 y_sd)")
+            return Feedback(
+                False,
+                "the intercept adds slope * x_mean: subtract it (at x = x_mean the line must give y_mean + b0 y_sd)",
+            )
         return Feedback(False, f"the intercept on test input {i} is {got[0]:.6g}, expected {intercept:.6g}")
     return Feedback(True, "back_transform maps standardised coefficients back correctly on 3 test inputs")

@@ -60,12 +60,16 @@ def check_taylor_terms(taylor_terms: Callable[[Any, float, float, int], Any]) ->
             return Feedback(False, "taylor_terms should return an array (or list) of numbers")
         expected = _reference_terms(derivative, a, x, order)
         if got.shape == (order,):
-            return Feedback(False, f"taylor_terms should return order + 1 = {order + 1} terms (n = 0 to order); got {order}")
+            return Feedback(
+                False, f"taylor_terms should return order + 1 = {order + 1} terms (n = 0 to order); got {order}"
+            )
         if got.shape != expected.shape:
-            return Feedback(False, f"taylor_terms should return shape {expected.shape}; got shape {got.shape} on test input {i}")
+            return Feedback(
+                False, f"taylor_terms should return shape {expected.shape}; got shape {got.shape} on test input {i}"
+            )
         if not np.all(np.isfinite(got)):
             return Feedback(False, f"taylor_terms returned NaN or infinity on test input {i}: {got.tolist()}")
-        close = lambda target: np.allclose(got, target, rtol=1e-3, atol=1e-7)  # noqa: E731
+        close = lambda target: np.allclose(got, target, rtol=1e-3, atol=1e-7)
         if close(expected):
             continue
         n = np.arange(order + 1)
@@ -110,11 +114,18 @@ def check_order_needed(order: Any) -> Feedback:
     if value < 0:
         return Feedback(False, f"order_needed is {value}: an order is 0 or more")
     if value == expected:
-        return Feedback(True, f"order {value}: the error is {errors[value]:.1e}, and order {value - 1}'s is {errors[value - 1]:.1e}")
+        return Feedback(
+            True, f"order {value}: the error is {errors[value]:.1e}, and order {value - 1}'s is {errors[value - 1]:.1e}"
+        )
     if value == expected + 1:
-        return Feedback(False, f"order {value} works, but a smaller one already does: is the count off by one (the term of order n is the (n+1)-th term)?")
+        return Feedback(
+            False,
+            f"order {value} works, but a smaller one already does: is the count off by one (the term of order n is the (n+1)-th term)?",
+        )
     if value == expected - 1:
-        return Feedback(False, f"at order {value} the error is {errors[value]:.1e}, still above 1e-3: is the count off by one?")
+        return Feedback(
+            False, f"at order {value} the error is {errors[value]:.1e}, still above 1e-3: is the count off by one?"
+        )
     if value > expected:
         return Feedback(False, f"order {value} is within 1e-3, but a smaller order already is")
     return Feedback(False, f"at order {value} the error is {errors[value]:.1e}, above 1e-3")
@@ -164,7 +175,9 @@ def check_newton_step(newton_step: Callable[[Any, Any], Any]) -> Feedback:
     ``H^{-1} g`` and returning only the change.
     """
     for i, (f, derivatives, t) in enumerate(_NEWTON_CASES, start=1):
-        result = call_jitted(newton_step, f, jnp.asarray(t), static_argnums=0, name="newton_step", where=f"on test input {i}")
+        result = call_jitted(
+            newton_step, f, jnp.asarray(t), static_argnums=0, name="newton_step", where=f"on test input {i}"
+        )
         got = as_array(result)
         if got is None:
             raise fail("newton_step should return the new parameters as an array")
@@ -173,7 +186,7 @@ def check_newton_step(newton_step: Callable[[Any, Any], Any]) -> Feedback:
         expected = t64 - np.linalg.solve(H, g)
         if got.shape != expected.shape:
             return Feedback(False, f"newton_step should return shape {expected.shape} (the new t); got {got.shape}")
-        close = lambda target: np.allclose(got, target, rtol=1e-3, atol=1e-4)  # noqa: E731
+        close = lambda target: np.allclose(got, target, rtol=1e-3, atol=1e-4)
         if close(expected):
             continue
         if close(t64 - g):
@@ -181,10 +194,17 @@ def check_newton_step(newton_step: Callable[[Any, Any], Any]) -> Feedback:
         if close(t64 + np.linalg.solve(H, g)):
             return Feedback(False, "the step goes uphill: subtract H^{-1} g")
         if close(t64 - H @ g):
-            return Feedback(False, "the step multiplies by the Hessian instead of solving with it: use jnp.linalg.solve(H, g)")
+            return Feedback(
+                False, "the step multiplies by the Hessian instead of solving with it: use jnp.linalg.solve(H, g)"
+            )
         if close(-np.linalg.solve(H, g)):
             return Feedback(False, "return the new parameters t - H^{-1} g, not only the change")
         if close(t64 - g / np.diag(H)):
-            return Feedback(False, "the step divides by the Hessian's diagonal only: solve with the whole matrix, jnp.linalg.solve(H, g)")
+            return Feedback(
+                False,
+                "the step divides by the Hessian's diagonal only: solve with the whole matrix, jnp.linalg.solve(H, g)",
+            )
         return compare_arrays(got, expected, name=f"newton_step(...) on test input {i}", rtol=1e-3, atol=1e-4)
-    return Feedback(True, "newton_step agrees with t - solve(H, g) on 3 functions, and lands on the quadratic's minimum in one step")
+    return Feedback(
+        True, "newton_step agrees with t - solve(H, g) on 3 functions, and lands on the quadratic's minimum in one step"
+    )

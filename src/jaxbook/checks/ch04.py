@@ -47,7 +47,12 @@ def check_mse_gradient(mse_gradient: Callable[[Any, Any, Any], Any]) -> Feedback
         hints[float(n) / 2] = "divide by n (the MSE is a mean) and keep the factor 2 from the square"
         hints[0.5] = "the derivative of a square brings down a factor of 2"
         result = compare_arrays(
-            got, _mse_gradient(b, X, y), name=f"mse_gradient(...) on test input {i} (n = {n})", rtol=1e-3, atol=1e-4, hints=hints
+            got,
+            _mse_gradient(b, X, y),
+            name=f"mse_gradient(...) on test input {i} (n = {n})",
+            rtol=1e-3,
+            atol=1e-4,
+            hints=hints,
         )
         if not result.ok:
             return result
@@ -75,18 +80,28 @@ def check_sgd_step(sgd_step: Callable[[Any, Any, Any, float], Any]) -> Feedback:
         update = np.asarray(b, dtype=np.float64) - got_array
         size = X.shape[0]
         hints = sample_size_hints(size)
-        hints[1.0 / size] = "the mini-batch loss is already a mean, so its gradient is already an average: don't divide by the batch size again"
+        hints[1.0 / size] = (
+            "the mini-batch loss is already a mean, so its gradient is already an average: don't divide by the batch size again"
+        )
         hints[float(size)] = "that is the gradient of the batch's sum of squares: use its mean"
         hints[10.0] = "the step is lr * gradient: did you forget to multiply by lr?"
         hints[0.5] = "the gradient of the MSE is (2/n) X^T (X b - y): the 2 is missing"
         result = compare_arrays(
-            update, lr * _mse_gradient(b, X, y), name=f"the step b - sgd_step(...) on a batch of {size}", rtol=1e-3, atol=1e-5, hints=hints
+            update,
+            lr * _mse_gradient(b, X, y),
+            name=f"the step b - sgd_step(...) on a batch of {size}",
+            rtol=1e-3,
+            atol=1e-5,
+            hints=hints,
         )
         if not result.ok:
             if "wrong sign" in result.message:
                 return Feedback(False, "sgd_step moves uphill: subtract lr * gradient, don't add it")
             if np.allclose(got_array, -lr * _mse_gradient(b, X, y), rtol=1e-3, atol=1e-5):
-                return Feedback(False, "sgd_step returns only the change -lr * gradient: return the new coefficients b - lr * gradient")
+                return Feedback(
+                    False,
+                    "sgd_step returns only the change -lr * gradient: return the new coefficients b - lr * gradient",
+                )
             return result
     return Feedback(True, "sgd_step agrees with b - lr * grad(MSE of the batch) on 3 batches")
 
@@ -114,11 +129,17 @@ def check_standard_errors(std_errors: Any, X: Any, y: Any) -> Feedback:
         if np.allclose(got, expected**2, rtol=1e-3):
             return Feedback(False, "those are variances: take the square root to get standard errors")
         if np.allclose(got, expected * np.sqrt((n - p) / n), rtol=1e-3):
-            return Feedback(False, f"divide the RSS by n - p = {n - p}, not by n = {n}: the p fitted "
-                            "coefficients use up p degrees of freedom")
+            return Feedback(
+                False,
+                f"divide the RSS by n - p = {n - p}, not by n = {n}: the p fitted "
+                "coefficients use up p degrees of freedom",
+            )
         if p != 1 and np.allclose(got, expected * np.sqrt((n - p) / (n - 1)), rtol=1e-3):
-            return Feedback(False, f"divide the RSS by n - p = {n - p}, not by n - 1 = {n - 1}: each of the p = {p} "
-                            "coefficients uses up one degree of freedom")
+            return Feedback(
+                False,
+                f"divide the RSS by n - p = {n - p}, not by n - 1 = {n - 1}: each of the p = {p} "
+                "coefficients uses up one degree of freedom",
+            )
         bare = np.sqrt(np.diag(np.linalg.inv(X64.T @ X64)))
         if np.allclose(got, bare, rtol=1e-3):
             return Feedback(False, "multiply diag((X^T X)^-1) by sigma^2 = RSS / (n - p) before the square root")
@@ -150,7 +171,9 @@ def _entry(steps_needed: dict, lr: float) -> Any:
             number = float(np.asarray(key, dtype=np.float64).reshape(()))
         except (TypeError, ValueError):
             continue
-        if np.isclose(number, lr, rtol=1e-6, atol=0.0) or (np.asarray(key).dtype == np.float32 and np.float32(lr) == np.float32(number)):
+        if np.isclose(number, lr, rtol=1e-6, atol=0.0) or (
+            np.asarray(key).dtype == np.float32 and np.float32(lr) == np.float32(number)
+        ):
             matches.append(value)
     if not matches:
         return _MISSING
@@ -170,7 +193,9 @@ def check_steps_needed(steps_needed: Any, X: Any, y: Any, *, tol: float = 1e-3, 
     reference runs gradient descent in float64 NumPy.
     """
     if not isinstance(steps_needed, dict):
-        return Feedback(False, f"steps_needed should be a dict {{learning rate: steps}}; got {type(steps_needed).__name__}")
+        return Feedback(
+            False, f"steps_needed should be a dict {{learning rate: steps}}; got {type(steps_needed).__name__}"
+        )
     entries = {lr: _entry(steps_needed, lr) for lr in LEARNING_RATES}
     missing = [lr for lr, value in entries.items() if value is _MISSING]
     if missing:
@@ -187,9 +212,17 @@ def check_steps_needed(steps_needed: Any, X: Any, y: Any, *, tol: float = 1e-3, 
         close = np.max(np.abs(_descent_path(X64, y64, lr, num_steps) - b_closed), axis=1) < tol
         expected = int(np.argmax(close)) if close.any() else None
         if expected is None:
-            return Feedback(False, f"with lr={lr} the coefficients never come within {tol:g} in {num_steps} steps; "
-                            "are X and y the chapter's data?")
+            return Feedback(
+                False,
+                f"with lr={lr} the coefficients never come within {tol:g} in {num_steps} steps; "
+                "are X and y the chapter's data?",
+            )
         if abs(counts[lr] - expected) > 1:
-            return Feedback(False, f"steps_needed[{lr}] is {counts[lr]}, but the coefficients are first within "
-                            f"{tol:g} of the closed form after {expected} steps")
-    return Feedback(True, f"the step counts match; the fastest learning rate is {min(LEARNING_RATES, key=lambda lr: counts[lr])}")
+            return Feedback(
+                False,
+                f"steps_needed[{lr}] is {counts[lr]}, but the coefficients are first within "
+                f"{tol:g} of the closed form after {expected} steps",
+            )
+    return Feedback(
+        True, f"the step counts match; the fastest learning rate is {min(LEARNING_RATES, key=lambda lr: counts[lr])}"
+    )

@@ -28,9 +28,22 @@ from jaxbook.checks._core import (
 def _bce_test_inputs() -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(51)
     # all of length 6, so that a student's function compiles its operations once
-    inputs = [(rng.normal(scale=3.0, size=6).astype(np.float32), (rng.uniform(size=6) < 0.5).astype(np.float32)) for _ in range(2)]
-    inputs.append((np.array([1000.0, -1000.0, 30.0, -30.0, 0.5, -2.0], np.float32), np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0], np.float32)))
-    inputs.append((np.array([1000.0, -1000.0, 50.0, 0.0, 1.0, 2.0], np.float32), np.array([1.0, 0.0, 0.0, 1.0, 0.0, 1.0], np.float32)))
+    inputs = [
+        (rng.normal(scale=3.0, size=6).astype(np.float32), (rng.uniform(size=6) < 0.5).astype(np.float32))
+        for _ in range(2)
+    ]
+    inputs.append(
+        (
+            np.array([1000.0, -1000.0, 30.0, -30.0, 0.5, -2.0], np.float32),
+            np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0], np.float32),
+        )
+    )
+    inputs.append(
+        (
+            np.array([1000.0, -1000.0, 50.0, 0.0, 1.0, 2.0], np.float32),
+            np.array([1.0, 0.0, 0.0, 1.0, 0.0, 1.0], np.float32),
+        )
+    )
     return inputs
 
 
@@ -47,24 +60,39 @@ def check_stable_bce(stable_bce: Callable[[Any, Any], Any]) -> Feedback:
         got = call_student(stable_bce, jnp.asarray(z), jnp.asarray(y), name="stable_bce", where=f"on test input {i}")
         value = as_array(got)
         if value is not None and value.shape == () and not np.isfinite(value):
-            return Feedback(False, f"stable_bce returned {float(value)} for logits {z.tolist()}: this is the naive "
-                            "log(sigmoid(z)), which rounds to log(0) at large logits; use jax.nn.log_sigmoid or softplus")
+            return Feedback(
+                False,
+                f"stable_bce returned {float(value)} for logits {z.tolist()}: this is the naive "
+                "log(sigmoid(z)), which rounds to log(0) at large logits; use jax.nn.log_sigmoid or softplus",
+            )
         if value is not None and value.shape == z.shape:
             return Feedback(False, f"stable_bce returns one loss per example, shape {z.shape}: take the mean")
         expected = binary_cross_entropy(z, y)
-        if value is not None and value.shape == () and np.isclose(float(value), binary_cross_entropy(z, 1.0 - y), rtol=1e-4):
-            return Feedback(False, "the labels are swapped: the loss of a class-1 example is -log sigmoid(z) = softplus(-z)")
+        if (
+            value is not None
+            and value.shape == ()
+            and np.isclose(float(value), binary_cross_entropy(z, 1.0 - y), rtol=1e-4)
+        ):
+            return Feedback(
+                False, "the labels are swapped: the loss of a class-1 example is -log sigmoid(z) = softplus(-z)"
+            )
         hints = sample_size_hints(len(z))
         hints[float(len(z))] = "that is the sum over the examples; the loss is a mean"
-        result = compare_arrays(got, expected, name=f"stable_bce(...) on test input {i}", rtol=1e-4, atol=1e-4, hints=hints)
+        result = compare_arrays(
+            got, expected, name=f"stable_bce(...) on test input {i}", rtol=1e-4, atol=1e-4, hints=hints
+        )
         if not result.ok:
             return result
-    return Feedback(True, "stable_bce agrees with the stable cross-entropy on 4 test inputs, including logits of +-1000")
+    return Feedback(
+        True, "stable_bce agrees with the stable cross-entropy on 4 test inputs, including logits of +-1000"
+    )
 
 
 def _error_counts(z: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:
     predicted, actual = z > threshold, y > 0.5
-    return np.array([np.mean(predicted == actual), np.sum(predicted & ~actual), np.sum(~predicted & actual)], dtype=np.float64)
+    return np.array(
+        [np.mean(predicted == actual), np.sum(predicted & ~actual), np.sum(~predicted & actual)], dtype=np.float64
+    )
 
 
 @checker("error_counts", function=True)
@@ -83,27 +111,39 @@ def check_error_counts(error_counts: Callable[[Any, Any], Any]) -> Feedback:
     rng = np.random.default_rng(52)
     inputs = []
     for _ in range(2):  # one length for all inputs: the student's function compiles once
-        inputs.append((rng.normal(scale=2.0, size=20).astype(np.float32), (rng.uniform(size=20) < 0.5).astype(np.float32)))
+        inputs.append(
+            (rng.normal(scale=2.0, size=20).astype(np.float32), (rng.uniform(size=20) < 0.5).astype(np.float32))
+        )
     # logits between 0 and 0.5 tell "z > 0" from the slip "z > 0.5"
     z_slip = np.array([0.2, 0.3, 0.4, -0.2, 1.0, -1.0] + [2.0, -2.0] * 7, np.float32)
     y_slip = np.array([1.0, 1.0, 0.0, 0.0, 1.0, 1.0] + [1.0, 0.0] * 7, np.float32)
     inputs.append((z_slip, y_slip))
     for i, (z, y) in enumerate(inputs, start=1):
-        result = call_student(error_counts, jnp.asarray(z), jnp.asarray(y), name="error_counts", where=f"on test input {i}")
+        result = call_student(
+            error_counts, jnp.asarray(z), jnp.asarray(y), name="error_counts", where=f"on test input {i}"
+        )
         got = as_array(result)
         if got is None or got.shape != (3,):
             what = type(result).__name__ if got is None else f"shape {got.shape}"
-            raise fail(f"error_counts should return three numbers (accuracy, false_positives, false_negatives); got {what}")
+            raise fail(
+                f"error_counts should return three numbers (accuracy, false_positives, false_negatives); got {what}"
+            )
         if not np.all(np.isfinite(got)):
             raise fail(f"error_counts returned NaN or infinity: {got.tolist()}")
         expected = _error_counts(z, y, threshold=0.0)
         if np.allclose(got, expected):
             continue
         if np.allclose(got, expected[[0, 2, 1]]):
-            return Feedback(False, "false positives and false negatives are swapped: a false positive is a class-0 point predicted as 1")
+            return Feedback(
+                False,
+                "false positives and false negatives are swapped: a false positive is a class-0 point predicted as 1",
+            )
         if np.allclose(got, _error_counts(z, y, threshold=0.5)):
-            return Feedback(False, "you compared the logits with 0.5: the threshold 0.5 is for the probability sigmoid(z), "
-                            "which is the threshold 0 on the logit")
+            return Feedback(
+                False,
+                "you compared the logits with 0.5: the threshold 0.5 is for the probability sigmoid(z), "
+                "which is the threshold 0 on the logit",
+            )
         if np.isclose(got[0], expected[0] * len(z)):
             return Feedback(False, "the accuracy should be a fraction (a mean), not a count")
         if np.isclose(got[0], 1.0 - expected[0]):
@@ -138,7 +178,9 @@ def _reads_the_rule(prob: np.ndarray, X: np.ndarray) -> bool:
 
 
 @checker("predict_inside", function=True)
-def check_radial_classifier(predict_inside: Callable[[Any], Any], *, dim: int = 10, threshold: float = 0.95) -> Feedback:
+def check_radial_classifier(
+    predict_inside: Callable[[Any], Any], *, dim: int = 10, threshold: float = 0.95
+) -> Feedback:
     """Exercise 5.3: ``predict_inside(X)`` should map raw points ``(n, dim)`` to the probabilities,
     from a trained logistic regression, of being inside the unit RMS ball, with at least
     ``threshold`` accuracy on 2000 fresh points.
@@ -150,14 +192,19 @@ def check_radial_classifier(predict_inside: Callable[[Any], Any], *, dim: int = 
     prob = as_array(call_student(predict_inside, X, name="predict_inside", where=f"on points of shape {X.shape}"))
     if prob is None or prob.shape != (X.shape[0],):
         shape = None if prob is None else prob.shape
-        return Feedback(False, f"predict_inside should return one probability per point, shape {(X.shape[0],)}; got {shape}")
+        return Feedback(
+            False, f"predict_inside should return one probability per point, shape {(X.shape[0],)}; got {shape}"
+        )
     if np.any(~np.isfinite(prob)) or prob.min() < 0 or prob.max() > 1:
         return Feedback(False, "predict_inside should return probabilities in [0, 1]: apply the sigmoid to the logits")
     X64 = np.asarray(X, dtype=np.float64)
     accuracy = float(np.mean((prob > 0.5) == (y > 0.5)))
     if _reads_the_rule(prob, X64):
-        return Feedback(False, "predict_inside writes down the rule the data were made with (mean(x^2) < 1) instead of "
-                        "learning it: train a logistic regression on the squared features of X_radial and return its probabilities")
+        return Feedback(
+            False,
+            "predict_inside writes down the rule the data were made with (mean(x^2) < 1) instead of "
+            "learning it: train a logistic regression on the squared features of X_radial and return its probabilities",
+        )
     base_rate = float(np.mean(y))
     majority = max(base_rate, 1 - base_rate)
     if accuracy >= threshold:
@@ -165,8 +212,11 @@ def check_radial_classifier(predict_inside: Callable[[Any], Any], *, dim: int = 
     if accuracy <= 1 - threshold:
         return Feedback(False, f"accuracy {accuracy:.3f}: the classes look swapped, return P(inside), not P(outside)")
     if accuracy <= majority + 0.03:
-        return Feedback(False, f"accuracy {accuracy:.3f}, about what always answering the majority class scores "
-                        f"({majority:.3f}): a linear function of x cannot separate a ball; give the model the squared features")
+        return Feedback(
+            False,
+            f"accuracy {accuracy:.3f}, about what always answering the majority class scores "
+            f"({majority:.3f}): a linear function of x cannot separate a ball; give the model the squared features",
+        )
     return Feedback(False, f"accuracy {accuracy:.3f} is below {threshold}: train longer or check the features")
 
 
@@ -186,7 +236,7 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
     """
     try:
         compiled = jax.jit(random_init, static_argnums=1)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise fail(f"random_init cannot be compiled with jax.jit: {type(exc).__name__}: {exc}") from None
     where = "under jax.jit (with dim static)"
     draws = [call_student(compiled, jax.random.key(seed), dim, name="random_init", where=where) for seed in (0, 1, 0)]
@@ -203,8 +253,11 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
     if np.allclose(w0, 0):
         return Feedback(False, "w is all zeros: draw it with jax.random.normal(key, (dim,))")
     if np.array_equal(w0, w1):
-        return Feedback(False, "two different keys gave the same w under jit: the draw is frozen into the compiled "
-                        "function (NumPy randomness inside jit runs once, at trace time); draw with jax.random and the key")
+        return Feedback(
+            False,
+            "two different keys gave the same w under jit: the draw is frozen into the compiled "
+            "function (NumPy randomness inside jit runs once, at trace time); draw with jax.random and the key",
+        )
     if not np.array_equal(w0, w0_again):
         return Feedback(False, "the same key gave different values: use only the key for randomness")
     expected = sd * np.asarray(jax.random.normal(jax.random.key(0), (dim,)), dtype=np.float64)
@@ -213,8 +266,16 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
     if np.allclose(w0, expected / sd, rtol=1e-4):
         return Feedback(False, f"w has standard deviation 1: scale it by {sd}")
     if np.allclose(w0, expected * sd, rtol=1e-4):
-        return Feedback(False, f"w has standard deviation {sd ** 2:g}: scale the standard normal by {sd} (the standard deviation), not by the variance")
-    many = np.concatenate([as_array(call_student(compiled, jax.random.key(seed), 2000, name="random_init", where=where)["w"]) for seed in (3, 4)])
+        return Feedback(
+            False,
+            f"w has standard deviation {sd**2:g}: scale the standard normal by {sd} (the standard deviation), not by the variance",
+        )
+    many = np.concatenate(
+        [
+            as_array(call_student(compiled, jax.random.key(seed), 2000, name="random_init", where=where)["w"])
+            for seed in (3, 4)
+        ]
+    )
     spread, centre = float(np.std(many)), float(np.mean(many))
     values = np.sort(many / sd)
     cdf = _normal_cdf(values)
@@ -223,8 +284,15 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
     if distance < 0.04:  # the 5 % critical value is 0.021 on 4000 values: 0.04 is a p-value far below 1e-4
         return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
     if abs(centre) > 0.2 * spread:
-        return Feedback(False, f"w is not centred on 0 (its mean is {centre:.2g}): is it a uniform draw? Use jax.random.normal")
+        return Feedback(
+            False, f"w is not centred on 0 (its mean is {centre:.2g}): is it a uniform draw? Use jax.random.normal"
+        )
     if not 0.9 * sd < spread < 1.1 * sd:
-        return Feedback(False, f"w should have standard deviation {sd}; over 4000 draws its values spread by {spread:.2g}")
-    return Feedback(False, "w does not look like a normal draw (its histogram has the wrong shape): use jax.random.normal, "
-                    "not jax.random.uniform")
+        return Feedback(
+            False, f"w should have standard deviation {sd}; over 4000 draws its values spread by {spread:.2g}"
+        )
+    return Feedback(
+        False,
+        "w does not look like a normal draw (its histogram has the wrong shape): use jax.random.normal, "
+        "not jax.random.uniform",
+    )

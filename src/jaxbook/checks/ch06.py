@@ -11,13 +11,30 @@ from typing import Any
 
 import numpy as np
 
-from jaxbook.checks._core import Feedback, as_array, call_student, checker, compare_arrays, fail, sample_size_hints, sigmoid
+from jaxbook.checks._core import (
+    Feedback,
+    as_array,
+    call_student,
+    checker,
+    compare_arrays,
+    fail,
+    sample_size_hints,
+    sigmoid,
+)
 
 #: The parameters of the two-layer network, in the order Chapter 6 lists them.
 PARAM_NAMES = ("W1", "b1", "w2", "b2")
 
 
-def _np_logits(params: dict, X: np.ndarray, *, sigmoid_hidden: bool = True, b1: bool = True, b2: bool = True, transpose: bool = False) -> np.ndarray:
+def _np_logits(
+    params: dict,
+    X: np.ndarray,
+    *,
+    sigmoid_hidden: bool = True,
+    b1: bool = True,
+    b2: bool = True,
+    transpose: bool = False,
+) -> np.ndarray:
     W1 = params["W1"].T if transpose else params["W1"]
     pre = X @ W1 + (params["b1"] if b1 else 0.0)
     h = sigmoid(pre) if sigmoid_hidden else pre
@@ -45,13 +62,17 @@ def _variants(params: dict, X: np.ndarray) -> dict[str, np.ndarray]:
     """What typical slips compute, for the forward pass."""
     correct = _np_logits(params, X)
     variants = {
-        "the hidden layer needs its sigmoid: h = sigmoid(X @ W1 + b1), not X @ W1 + b1": _np_logits(params, X, sigmoid_hidden=False),
+        "the hidden layer needs its sigmoid: h = sigmoid(X @ W1 + b1), not X @ W1 + b1": _np_logits(
+            params, X, sigmoid_hidden=False
+        ),
         "the output is a logit: return h @ w2 + b2 without a sigmoid (the loss applies it)": sigmoid(correct),
         "the hidden bias b1 is missing": _np_logits(params, X, b1=False),
         "the output bias b2 is missing": _np_logits(params, X, b2=False),
     }
     if params["W1"].shape[0] == params["W1"].shape[1]:
-        variants["W1 is used transposed: its rows are the inputs (x, y), its columns the hidden units"] = _np_logits(params, X, transpose=True)
+        variants["W1 is used transposed: its rows are the inputs (x, y), its columns the hidden units"] = _np_logits(
+            params, X, transpose=True
+        )
     return variants
 
 
@@ -75,8 +96,14 @@ def check_logits(logits_fn: Callable[[Any, Any], Any]) -> Feedback:
         expected = _np_logits(params, X)
         got_array = as_array(got)
         if got_array is not None and got_array.shape == (X.shape[0], 1):
-            return Feedback(False, f"logits_fn returns shape {got_array.shape}; return one logit per point, shape ({X.shape[0]},)")
-        if got_array is not None and got_array.shape == expected.shape and not np.allclose(got_array, expected, atol=1e-4):
+            return Feedback(
+                False, f"logits_fn returns shape {got_array.shape}; return one logit per point, shape ({X.shape[0]},)"
+            )
+        if (
+            got_array is not None
+            and got_array.shape == expected.shape
+            and not np.allclose(got_array, expected, atol=1e-4)
+        ):
             for message, wrong in _variants(params, X).items():
                 if np.shape(wrong) == expected.shape and np.allclose(got_array, wrong, atol=1e-4):
                     return Feedback(False, message)
@@ -156,7 +183,12 @@ def check_gradients(grad_fn: Callable[[Any, Any, Any], Any]) -> Feedback:
             )
             if not result.ok:
                 got_array = as_array(got[name])
-                if name in ("W1", "b1") and got_array is not None and got_array.shape == without[name].shape and np.allclose(got_array, without[name], rtol=1e-3, atol=1e-5):
+                if (
+                    name in ("W1", "b1")
+                    and got_array is not None
+                    and got_array.shape == without[name].shape
+                    and np.allclose(got_array, without[name], rtol=1e-3, atol=1e-5)
+                ):
                     return Feedback(False, f"the gradient for {name} misses the sigmoid's derivative h (1 - h)")
                 return result
     return Feedback(True, "grad_fn agrees with the chain rule (and jax.grad) on 2 test problems")

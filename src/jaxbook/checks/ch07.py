@@ -42,10 +42,16 @@ def check_optax_bce(bce: Callable[[Any, Any], Any]) -> Feedback:
             return Feedback(False, f"bce returns one loss per example, shape ({n},): take the mean")
         if got_array is not None and got_array.shape == () and np.isfinite(got_array):
             if np.isclose(got_array, binary_cross_entropy(sigmoid(logits), y), rtol=1e-4):
-                return Feedback(False, "optax.sigmoid_binary_cross_entropy takes logits, not probabilities: don't apply the sigmoid first")
+                return Feedback(
+                    False,
+                    "optax.sigmoid_binary_cross_entropy takes logits, not probabilities: don't apply the sigmoid first",
+                )
             if np.isclose(got_array, binary_cross_entropy(logits, 1.0 - y), rtol=1e-4):
-                return Feedback(False, "the arguments are in the wrong order or the labels are flipped: "
-                                "optax.sigmoid_binary_cross_entropy(logits, labels)")
+                return Feedback(
+                    False,
+                    "the arguments are in the wrong order or the labels are flipped: "
+                    "optax.sigmoid_binary_cross_entropy(logits, labels)",
+                )
         hints = sample_size_hints(n)
         hints[float(n)] = "use the mean over examples, not the sum"
         result = compare_arrays(got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5, hints=hints)
@@ -56,7 +62,12 @@ def check_optax_bce(bce: Callable[[Any, Any], Any]) -> Feedback:
 
 def _test_grads(seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {"W1": rng.normal(size=(2, 2)) * 3.0, "b1": rng.normal(size=2) * 0.01, "w2": rng.normal(size=2), "b2": np.float64(-0.5)}
+    return {
+        "W1": rng.normal(size=(2, 2)) * 3.0,
+        "b1": rng.normal(size=2) * 0.01,
+        "w2": rng.normal(size=2),
+        "b2": np.float64(-0.5),
+    }
 
 
 @checker("first_step", function=True)
@@ -71,7 +82,9 @@ def check_adam_first_step(first_step: Callable[[Any, float], Any]) -> Feedback:
         got = call_student(first_step, grads, lr, name="first_step", where=f"on test input {i}")
         if not isinstance(got, dict) or set(got) != set(grads):
             keys = sorted(got) if isinstance(got, dict) else type(got).__name__
-            return Feedback(False, f"first_step should return a dict with the keys of grads {sorted(grads)}; got {keys}")
+            return Feedback(
+                False, f"first_step should return a dict with the keys of grads {sorted(grads)}; got {keys}"
+            )
         for name in grads:
             result = compare_arrays(
                 got[name],
@@ -81,12 +94,17 @@ def check_adam_first_step(first_step: Callable[[Any, float], Any]) -> Feedback:
                 atol=1e-6,
                 hints={
                     -1.0: "an update is subtracted: it is -lr times the step",
-                    float(0.1 / np.sqrt(0.001)): "bias correction: divide m by 1 - b1 = 0.1 and v by 1 - b2 = 0.001 at step 1",
+                    float(
+                        0.1 / np.sqrt(0.001)
+                    ): "bias correction: divide m by 1 - b1 = 0.1 and v by 1 - b2 = 0.001 at step 1",
                 },
             )
             if not result.ok:
                 if "wrong sign" in result.message:
-                    return Feedback(False, f"{result.message}: optax returns updates to ADD to the parameters, so Adam's is -lr m/(sqrt(v) + eps)")
+                    return Feedback(
+                        False,
+                        f"{result.message}: optax returns updates to ADD to the parameters, so Adam's is -lr m/(sqrt(v) + eps)",
+                    )
                 return result
     return Feedback(True, "first_step matches optax.adam: every first step has size lr, whatever the gradient's scale")
 
@@ -97,7 +115,9 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Fee
     step of learning rate ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))``.
     """
     if not isinstance(tx, optax.GradientTransformation):
-        return Feedback(False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}")
+        return Feedback(
+            False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}"
+        )
     reference = optax.chain(optax.clip_by_global_norm(max_norm), optax.sgd(lr))
     cases = {
         "large": jax.tree.map(lambda g: np.asarray(g, dtype=np.float32), _test_grads(3)),
@@ -106,7 +126,12 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Fee
     for label, grads in cases.items():
         state = call_student(tx.init, grads, name="tx.init", where=f"on {label} gradients")
         result = call_student(tx.update, grads, state, grads, name="tx.update", where=f"on {label} gradients")
-        if not isinstance(result, tuple) or len(result) != 2 or not isinstance(result[0], dict) or set(result[0]) != set(grads):
+        if (
+            not isinstance(result, tuple)
+            or len(result) != 2
+            or not isinstance(result[0], dict)
+            or set(result[0]) != set(grads)
+        ):
             return Feedback(False, "tx.update should return (updates, state) with updates shaped like the gradients")
         got = result[0]
         expected, _ = reference.update(grads, reference.init(grads), grads)
@@ -120,22 +145,36 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Fee
             elementwise = optax.chain(optax.clip(max_norm), optax.sgd(lr))
             wrong, _ = elementwise.update(grads, elementwise.init(grads), grads)
             if np.allclose(np.concatenate([np.ravel(wrong[k]) for k in sorted(grads)]), flat_got, rtol=1e-4, atol=1e-7):
-                return Feedback(False, "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales the whole gradient")
+                return Feedback(
+                    False,
+                    "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales the whole gradient",
+                )
             norm = np.linalg.norm(flat_got)
             small = cases["small"]
-            small_got, _ = call_student(tx.update, small, call_student(tx.init, small, name="tx.init"), small, name="tx.update")
+            small_got, _ = call_student(
+                tx.update, small, call_student(tx.init, small, name="tx.init"), small, name="tx.update"
+            )
             small_expected, _ = reference.update(small, reference.init(small), small)
-            small_right = all(np.allclose(as_array(small_got[k]), np.asarray(small_expected[k]), rtol=1e-4, atol=1e-7) for k in small)
+            small_right = all(
+                np.allclose(as_array(small_got[k]), np.asarray(small_expected[k]), rtol=1e-4, atol=1e-7) for k in small
+            )
             if np.isclose(norm, max_norm, rtol=1e-3) and small_right:
                 return Feedback(
-                    False, "the update has norm 1: you clipped after the SGD step; chain clip_by_global_norm first, then sgd"
+                    False,
+                    "the update has norm 1: you clipped after the SGD step; chain clip_by_global_norm first, then sgd",
                 )
         plain = np.concatenate([np.ravel(-lr * np.asarray(grads[k], dtype=np.float64)) for k in sorted(grads)])
         if label == "large" and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
-            return Feedback(False, "the large gradient was not clipped: the update is the plain SGD step. Put "
-                            "optax.clip_by_global_norm(1.0) first in the chain (after sgd the step is already small)")
+            return Feedback(
+                False,
+                "the large gradient was not clipped: the update is the plain SGD step. Put "
+                "optax.clip_by_global_norm(1.0) first in the chain (after sgd the step is already small)",
+            )
         if np.allclose(flat_got, -flat_expected, rtol=1e-4, atol=1e-7):
             return Feedback(False, "the update has the wrong sign")
         ratio = np.linalg.norm(flat_got) / max(np.linalg.norm(flat_expected), 1e-30)
-        return Feedback(False, f"on {label} gradients the update's norm is {ratio:.3g} times the expected one; check the learning rate and the clipping threshold")
+        return Feedback(
+            False,
+            f"on {label} gradients the update's norm is {ratio:.3g} times the expected one; check the learning rate and the clipping threshold",
+        )
     return Feedback(True, "tx clips to global norm 1, keeps the direction, then steps with lr 0.1")

@@ -46,9 +46,14 @@ def check_two_logits(two_logits: Callable[[Any], Any]) -> Feedback:
     if not np.all(np.isfinite(got)):
         return Feedback(False, f"two_logits returns NaN or infinity for z = {z.tolist()} (is there a log of 0?)")
     p = sigmoid(z)
-    if np.allclose(got, np.column_stack([1.0 - p, p]), atol=1e-5) or np.allclose(got, np.column_stack([p, 1.0 - p]), atol=1e-5):
-        return Feedback(False, "those are the probabilities (1 - sigmoid(z), sigmoid(z)), not logits: softmax would turn them into "
-                        "other probabilities. Return logits whose difference is z, e.g. (0, z)")
+    if np.allclose(got, np.column_stack([1.0 - p, p]), atol=1e-5) or np.allclose(
+        got, np.column_stack([p, 1.0 - p]), atol=1e-5
+    ):
+        return Feedback(
+            False,
+            "those are the probabilities (1 - sigmoid(z), sigmoid(z)), not logits: softmax would turn them into "
+            "other probabilities. Return logits whose difference is z, e.g. (0, z)",
+        )
     shifted = got - got.max(axis=1, keepdims=True)
     softmax = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
     if np.allclose(softmax[:, 0], p, atol=1e-5):
@@ -65,7 +70,11 @@ def _params(model: nnx.Module) -> list[np.ndarray]:
 
 def _plain_jax_jit(function: Any) -> bool:
     """A function wrapped in ``jax.jit`` (not ``nnx.jit``)."""
-    return hasattr(function, "lower") and hasattr(function, "__wrapped__") and not type(function).__module__.startswith("flax")
+    return (
+        hasattr(function, "lower")
+        and hasattr(function, "__wrapped__")
+        and not type(function).__module__.startswith("flax")
+    )
 
 
 @checker("train_step", function=True)
@@ -85,31 +94,43 @@ def check_train_step(train_step: Callable[..., Any]) -> Feedback:
     before = _params(models[0])
     losses, expected_before, expected_after = [], [], []
     for k in range(2):
-        losses.append(call_student(train_step, models[0], optimizers[0], X, y, name="train_step", where=f"at step {k + 1}", allow_none=True))
+        losses.append(
+            call_student(
+                train_step, models[0], optimizers[0], X, y, name="train_step", where=f"at step {k + 1}", allow_none=True
+            )
+        )
         loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(models[1], X, y)
         optimizers[1].update(models[1], grads)
         expected_before.append(float(loss))
         expected_after.append(float(flax_models.sigmoid_loss(models[1], X, y)))
     if all(np.array_equal(a, b) for a, b in zip(before, _params(models[0]))):
         if _plain_jax_jit(train_step):
-            return Feedback(False, "train_step is wrapped in plain jax.jit: it runs, but on copies of the model and optimizer, "
-                            "so optimizer.update changes the copies and the update is silently dropped. Use nnx.jit, which "
-                            "carries the in-place changes back out")
+            return Feedback(
+                False,
+                "train_step is wrapped in plain jax.jit: it runs, but on copies of the model and optimizer, "
+                "so optimizer.update changes the copies and the update is silently dropped. Use nnx.jit, which "
+                "carries the in-place changes back out",
+            )
         return Feedback(False, "the model's parameters did not change: call optimizer.update(model, grads)")
     if int(np.asarray(optimizers[0].step[...])) == 4:
         return Feedback(False, "optimizer.update was called twice per step")
     for g, e in zip(_params(models[0]), _params(models[1])):
         result = compare_arrays(g, e, name="the parameters after two steps", rtol=1e-4, atol=1e-6)
         if not result.ok:
-            return Feedback(False, f"{result.message} (is the loss flax_models.sigmoid_loss, and the optimizer the one passed in?)")
+            return Feedback(
+                False, f"{result.message} (is the loss flax_models.sigmoid_loss, and the optimizer the one passed in?)"
+            )
     if any(loss is None for loss in losses):
         return Feedback(False, "train_step should return the loss; it returned None")
     got = [as_number(loss, "the returned loss") for loss in losses]
     if np.allclose(got, expected_before, rtol=1e-4, atol=1e-6):
         return Feedback(True, "train_step matches nnx.value_and_grad + optimizer.update over two steps")
     if np.allclose(got, expected_after, rtol=1e-4, atol=1e-6):
-        return Feedback(False, "the returned loss is computed after the update: return the loss before the update, "
-                        "the one nnx.value_and_grad gives with the gradient")
+        return Feedback(
+            False,
+            "the returned loss is computed after the update: return the loss before the update, "
+            "the one nnx.value_and_grad gives with the gradient",
+        )
     return compare_arrays(got[-1], expected_before[-1], name="the returned loss", rtol=1e-4, atol=1e-6)
 
 
@@ -122,7 +143,9 @@ def check_parameter_count(count: Any, in_features: int = 64, width: int = 256, n
         return Feedback(False, f"num_params should be a whole number (a count of parameters); got {value:g}")
     got = int(value)
     if got == expected:
-        return Feedback(True, f"{got} parameters: {in_features}x{width} + {width} + {width}x{num_classes} + {num_classes}")
+        return Feedback(
+            True, f"{got} parameters: {in_features}x{width} + {width} + {width}x{num_classes} + {num_classes}"
+        )
     if got == in_features * width + width * num_classes:
         return Feedback(False, f"{got} counts the weights only: each layer also has one bias per output")
     if got == in_features * width + width:
