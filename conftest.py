@@ -32,13 +32,6 @@ import pytest
 # Catch (n,) against (n, 1) broadcasting slips: any implicit rank promotion is an error in tests.
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
-# `make unit` keeps XLA's compiled programs between runs (JAXBOOK_JAX_CACHE, outside the clone):
-# the hundreds of small functions the tests compile are compiled once per machine and JAX version.
-if os.environ.get("JAXBOOK_JAX_CACHE"):
-    jax.config.update("jax_compilation_cache_dir", os.environ["JAXBOOK_JAX_CACHE"])
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-
 REFERENCE_CORES = 2
 
 _seconds: dict[str, float] = defaultdict(float)

@@ -7,6 +7,7 @@ answer with the closed form of Chapter 1 (``jaxbook.least_squares``).
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp  # noqa: F401 (the docstring examples use it)
 from jax import Array
 
 from jaxbook import losses, validation
