@@ -89,7 +89,11 @@ def _stub_for(cells: list[nbformat.NotebookNode], label: str, check_source: str)
 
 
 def _strip_magics(source: str) -> str:
-    return "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    """The source with each line magic or shell command replaced by ``pass`` at its own indentation."""
+    return "\n".join(
+        line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+        for line in source.splitlines()
+    )
 
 
 def solution_blocks(nb: nbformat.NotebookNode) -> list[tuple[str, int, int]]:
