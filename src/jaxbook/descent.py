@@ -27,17 +27,9 @@ def _minibatch_sgd(loss_fn, params, data, indices, lr, decay, num_steps, per_epo
         # loss_fn is a mean over the batch: grads is already an average, no "/ batch_size" here
         return jax.tree.map(lambda p, g: p - lr_t * g, params, grads), t + 1.0, {"lr": lr_t}
 
-    step = train.gradient_step(loss_fn, update)
-    (params, _), records, evaluations = train.run_steps(
-        step,
-        (params, jnp.float32(0.0)),
-        data,
-        num_steps=num_steps,
-        indices=indices,
-        per_epoch=per_epoch,
-        evaluate=lambda carry: loss_fn(carry[0], *data),
+    return train.run_minibatch_steps(
+        loss_fn, update, params, jnp.float32(0.0), data, indices=indices, num_steps=num_steps, per_epoch=per_epoch
     )
-    return params, records, evaluations
 
 
 def minibatch_sgd(

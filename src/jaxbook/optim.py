@@ -39,17 +39,17 @@ def _optax_update(tx: optax.GradientTransformation) -> train.Update:
 @partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "per_epoch", "record_params"))
 def _fit(loss_fn, params, optimizer, lr, data, indices, num_steps, per_epoch, record_params):
     tx = optimizer(lr)
-    step = train.gradient_step(loss_fn, _optax_update(tx), record_params=record_params)
-    (params, _), records, evaluations = train.run_steps(
-        step,
-        (params, tx.init(params)),
+    return train.run_minibatch_steps(
+        loss_fn,
+        _optax_update(tx),
+        params,
+        tx.init(params),
         data,
-        num_steps=num_steps,
         indices=indices,
+        num_steps=num_steps,
         per_epoch=per_epoch,
-        evaluate=lambda carry: loss_fn(carry[0], *data),
+        record_params=record_params,
     )
-    return params, records, evaluations
 
 
 def fit(

@@ -242,6 +242,37 @@ def gradient_step(
     return step
 
 
+def run_minibatch_steps(
+    loss_fn: LossFn,
+    update: Update,
+    params: Params,
+    state: Any,
+    data: tuple[Array, ...],
+    *,
+    indices: Array,
+    num_steps: int,
+    per_epoch: int,
+    record_params: bool = False,
+) -> tuple[Params, dict[str, Array], dict[str, Array]]:
+    """Mini-batch training of a pytree of parameters: :func:`gradient_step` inside :func:`run_steps`.
+
+    The loop of mini-batch SGD (Chapter 4) and of the optax optimisers (Chapter 7), which differ
+    only in ``update`` and its ``state``; the loss on all of ``data`` is evaluated after each epoch.
+    Call it inside ``jax.jit``. Returns ``(params, records, evaluations)`` as :func:`run_steps` does.
+    """
+    step = gradient_step(loss_fn, update, record_params=record_params)
+    (params, _), records, evaluations = run_steps(
+        step,
+        (params, state),
+        data,
+        num_steps=num_steps,
+        indices=indices,
+        per_epoch=per_epoch,
+        evaluate=lambda carry: loss_fn(carry[0], *data),
+    )
+    return params, records, evaluations
+
+
 # --- the history --------------------------------------------------------------------------------
 
 
