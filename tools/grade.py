@@ -546,8 +546,15 @@ def sandbox_command(work: Path, hidden: list[Path]) -> list[str]:
     if bwrap is None:
         raise RuntimeError("bwrap is not installed (Debian: apt-get install bubblewrap); --no-sandbox runs without it")
     cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    # A fresh /tmp hides what lives there; a clone or a virtual environment under /tmp must stay
+    # visible (read-only) for the kernel to start.
+    needed = {Path(sys.prefix).resolve(), Path(__file__).resolve().parent.parent}
+    kept = sorted(path for path in needed if path.is_relative_to("/tmp"))
+    for path in kept:
+        cmd += ["--ro-bind", str(path), str(path)]
     for folder in hidden:
-        if folder.exists() and not str(folder).startswith("/tmp/"):
+        visible = not folder.resolve().is_relative_to("/tmp") or any(folder.resolve().is_relative_to(k) for k in kept)
+        if folder.exists() and visible:
             cmd += ["--tmpfs", str(folder), "--remount-ro", str(folder)]  # hidden, and not writable either
     # the kernel cannot see its parent from its own process namespace: no parent poller
     cmd += [
