@@ -26,6 +26,24 @@ C = np.column_stack([np.ones_like(celsius), celsius]).astype(np.float64)
 b_fit = np.linalg.lstsq(C, fahrenheit.astype(np.float64), rcond=None)[0]
 
 
+def r_squared_fit(r2):
+    return ch01.check_r_squared(r2, celsius, fahrenheit)
+
+
+f64 = fahrenheit.astype(np.float64)
+rss = float(np.sum((f64 - C @ b_fit) ** 2))
+tss = float(np.sum((f64 - f64.mean()) ** 2))
+r2 = 1.0 - rss / tss
+
+
+def r2_in_float32():
+    Cj = jnp.column_stack([jnp.ones_like(celsius), celsius])
+    Q, R = jnp.linalg.qr(Cj)
+    b = jax.scipy.linalg.solve_triangular(R, Q.T @ fahrenheit, lower=False)
+    residual = fahrenheit - Cj @ b
+    return 1.0 - (residual @ residual) / jnp.sum((fahrenheit - fahrenheit.mean()) ** 2)
+
+
 def moments(x, y):
     slope = jnp.cov(x, y, ddof=0)[0, 1] / jnp.var(x)
     return jnp.mean(y) - slope * jnp.mean(x), slope
@@ -68,6 +86,22 @@ CORPUS = {
         wrong(celsius_fit, np.array([0.0, celsius @ fahrenheit / (celsius @ celsius)]), "through the origin"),
         wrong(celsius_fit, b_fit[:1], "shape"),
     ],
+    "check_r_squared": [
+        right(r_squared_fit, r2_in_float32()),
+        right(r_squared_fit, np.float64(r2)),
+        right(r_squared_fit, float(np.corrcoef(celsius, fahrenheit)[0, 1] ** 2)),
+        right(r_squared_fit, 1.0 - np.var(f64 - C @ b_fit) / np.var(f64)),
+        right(r_squared_fit, jnp.array([r2], dtype=jnp.float32)),
+        wrong(r_squared_fit, rss / tss, "1 minus it"),
+        wrong(r_squared_fit, np.sqrt(r2), "correlation"),
+        wrong(r_squared_fit, 1.0 - rss / float(f64 @ f64), "around the mean"),
+        wrong(r_squared_fit, 1.0 - (rss / 398) / (tss / 399), "adjusted"),
+        wrong(r_squared_fit, 1.0 - np.var(f64 - C @ b_fit) / np.var(f64, ddof=1), "normalised differently"),
+        wrong(r_squared_fit, 0.92, "prediction or a rounded value"),
+        wrong(r_squared_fit, round(r2, 2), "prediction or a rounded value"),
+        wrong(r_squared_fit, 0.5, "differs from the reference"),
+        wrong(r_squared_fit, np.array([r2, r2]), "one number"),
+    ],
     "check_simple_regression": [
         right(ch01.check_simple_regression, moments),
         right(ch01.check_simple_regression, lambda x, y: jnp.array(moments(x, y))),
@@ -96,6 +130,7 @@ CHECKS = {
     "check_gradient": (ch01.check_gradient, True),
     "check_celsius_fit": (celsius_fit, False),
     "check_simple_regression": (ch01.check_simple_regression, True),
+    "check_r_squared": (r_squared_fit, False),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 

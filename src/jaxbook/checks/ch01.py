@@ -13,6 +13,7 @@ import numpy as np
 from jaxbook.checks._core import (
     Feedback,
     as_array,
+    as_number,
     as_values,
     call_student,
     checker,
@@ -157,3 +158,53 @@ def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Fee
         if not result.ok:
             return result
     return Feedback(True, "simple_regression agrees with numpy.polyfit on 3 random data sets")
+
+
+@checker("r_squared_celsius")
+def check_r_squared(r_squared_celsius: Any, celsius: Any, fahrenheit: Any) -> Feedback:
+    """Exercise 1.5: ``r_squared_celsius`` should be ``R^2`` of the least-squares line of
+    ``fahrenheit`` on ``celsius``, computed from the fit's residuals (the reference is
+    statsmodels' ``rsquared`` formula, ``1 - RSS / TSS``, in float64 NumPy).
+
+    Example:
+      >>> import numpy as np
+      >>> c = np.arange(5.0); f = np.array([32.0, 34.0, 35.0, 38.0, 39.0])
+      >>> check_r_squared(0.5, c, f).ok
+      False
+    """
+    c = np.asarray(celsius, dtype=np.float64)
+    f = np.asarray(fahrenheit, dtype=np.float64)
+    design = np.column_stack([np.ones_like(c), c])
+    residual = f - design @ np.linalg.lstsq(design, f, rcond=None)[0]
+    rss, tss, n = residual @ residual, np.sum((f - f.mean()) ** 2), f.size
+    expected = 1.0 - rss / tss
+    got = as_number(r_squared_celsius, "r_squared_celsius")
+    tolerance = 5e-5
+    if abs(got - expected) <= tolerance:
+        return Feedback(True, f"R^2 = {got:.4f} agrees with the reference")
+    slips = [
+        (rss / tss, "that is RSS / TSS, the share NOT explained: R^2 is 1 minus it"),
+        (np.sqrt(expected), "that is the correlation r between C and F; R^2 is its square"),
+        (
+            1.0 - rss / (f @ f),
+            "the total sum of squares is taken around the mean of F: sum((F - mean(F))**2), not sum(F**2)",
+        ),
+        (
+            1.0 - (rss / (n - 2)) / (tss / (n - 1)),
+            "that is the adjusted R^2 (with degrees of freedom); the exercise asks for R^2 = 1 - RSS / TSS",
+        ),
+        (
+            1.0 - (rss / n) / (tss / (n - 1)),
+            "the two sums of squares were normalised differently (RSS by n, TSS by n - 1, as np.var and np.cov or jnp.var(ddof=1) do by default): use the same for both",
+        ),
+    ]
+    for value, why in slips:
+        if abs(got - value) <= tolerance:
+            return Feedback(False, why)
+    if abs(got - expected) < 0.02:
+        return Feedback(
+            False,
+            f"r_squared_celsius = {got:.4g} is close to R^2 = {expected:.4f} but not equal: a prediction or a "
+            "rounded value is not the measurement; compute it from the residuals of your fit",
+        )
+    return Feedback(False, f"r_squared_celsius = {got:.4g} differs from the reference R^2 = {expected:.4f}")
