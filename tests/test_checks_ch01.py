@@ -24,6 +24,7 @@ def celsius_fit(b):
 
 C = np.column_stack([np.ones_like(celsius), celsius]).astype(np.float64)
 b_fit = np.linalg.lstsq(C, fahrenheit.astype(np.float64), rcond=None)[0]
+C32 = jnp.asarray(C, jnp.float32)
 
 
 def r_squared_fit(r2):
@@ -81,10 +82,14 @@ CORPUS = {
         right(celsius_fit, np.linalg.solve(C.T @ C, C.T @ fahrenheit)),
         right(celsius_fit, tuple(np.polyfit(celsius, fahrenheit, 1)[::-1])),
         right(celsius_fit, [float(b_fit[0]), float(b_fit[1])]),
+        right(celsius_fit, jnp.linalg.inv(C32.T @ C32) @ (C32.T @ fahrenheit)),  # float32, even through inv
+        right(celsius_fit, jnp.linalg.solve(C32.T @ C32, C32.T @ fahrenheit)),
         wrong(celsius_fit, b_fit[::-1], "wrong order"),
         wrong(celsius_fit, jnp.array([32.0, 1.8]), "physical constants"),
         wrong(celsius_fit, np.array([0.0, celsius @ fahrenheit / (celsius @ celsius)]), "through the origin"),
         wrong(celsius_fit, b_fit[:1], "shape"),
+        wrong(celsius_fit, np.round(b_fit, 2), "rounded or copied"),
+        wrong(celsius_fit, np.round(b_fit, 3), "rounded or copied"),
     ],
     "check_r_squared": [
         right(r_squared_fit, r2_in_float32()),
@@ -117,6 +122,11 @@ CORPUS = {
         wrong(ch01.check_simple_regression, lambda x, y: (0.0, jnp.cov(x, y)[0, 1] / jnp.var(x)), "n/(n-1)"),
         wrong(ch01.check_simple_regression, lambda x, y: moments(x, y)[::-1], "wrong order"),
         wrong(ch01.check_simple_regression, lambda x, y: (jnp.mean(y), moments(x, y)[1]), "left out - slope * mean(x)"),
+        wrong(
+            ch01.check_simple_regression,
+            lambda x, y: (jnp.mean(y) + moments(x, y)[1] * jnp.mean(x), moments(x, y)[1]),
+            "added slope * mean(x)",
+        ),
         wrong(ch01.check_simple_regression, lambda x, y: moments(x, y)[1], "pair"),
         wrong(
             ch01.check_simple_regression,
