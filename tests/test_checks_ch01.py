@@ -45,6 +45,11 @@ def r2_in_float32():
     return 1.0 - (residual @ residual) / jnp.sum((fahrenheit - fahrenheit.mean()) ** 2)
 
 
+def per_row_gradient(b, X, y):
+    per_row = jax.vmap(lambda b, x_i, y_i: 2.0 * (x_i @ b - y_i) * x_i, in_axes=(None, 0, 0))(b, X, y)
+    return jnp.sum(per_row, axis=0)
+
+
 def moments(x, y):
     slope = jnp.cov(x, y, ddof=0)[0, 1] / jnp.var(x)
     return jnp.mean(y) - slope * jnp.mean(x), slope
@@ -68,6 +73,13 @@ CORPUS = {
         right(ch01.check_gradient, jax.jit(jax.grad(lambda b, X, y: jnp.sum((X @ b - y) ** 2)))),
         right(
             ch01.check_gradient, lambda b, X, y: 2.0 * np.asarray(X, np.float64).T @ (np.asarray(X, np.float64) @ b - y)
+        ),
+        right(ch01.check_gradient, per_row_gradient),
+        right(ch01.check_gradient, jax.jit(per_row_gradient)),
+        wrong(
+            ch01.check_gradient,
+            lambda b, X, y: jax.vmap(lambda b, x_i, y_i: 2.0 * (x_i @ b - y_i) * x_i, in_axes=(None, 0, 0))(b, X, y),
+            "shape",
         ),
         wrong(ch01.check_gradient, lambda b, X, y: X.T @ (X @ b - y), "brings down a factor of 2"),
         wrong(ch01.check_gradient, lambda b, X, y: 2 * X.T @ (y - X @ b), "wrong sign"),
