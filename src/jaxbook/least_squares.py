@@ -1,4 +1,4 @@
-r"""Least squares in closed form: the design matrix, the loss, its gradient and three solvers.
+r"""Least squares in closed form: the design matrix, the loss, three solvers and :math:`R^2`.
 
 Introduced in Chapter 1. With a design matrix :math:`X` of shape ``(n, p)`` and targets
 :math:`y` of shape ``(n,)``, the least-squares loss is the *squared* norm
@@ -6,11 +6,13 @@ Introduced in Chapter 1. With a design matrix :math:`X` of shape ``(n, p)`` and 
 .. math:: L(b) = \lVert X b - y \rVert^2, \qquad \nabla L(b) = 2 X^\top X b - 2 X^\top y,
 
 and setting the gradient to zero gives the normal equations :math:`X^\top X b = X^\top y`.
+Chapter 1 writes each of these in its cells first; later chapters import them from here.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+import jax.scipy.linalg
 import numpy as np
 from jax import Array
 
@@ -60,11 +62,6 @@ def loss(b: Array, X: Array, y: Array) -> Array:
     return residual @ residual
 
 
-def loss_gradient(b: Array, X: Array, y: Array) -> Array:
-    """The hand-derived gradient of :func:`loss`: ``2 X^T X b - 2 X^T y``, shape ``(p,)``. Chapter 1."""
-    return 2.0 * X.T @ (X @ b) - 2.0 * X.T @ y
-
-
 def solve_normal_equations(X: Array, y: Array) -> Array:
     """Solve ``X^T X b = X^T y`` with ``jnp.linalg.solve`` (an LU factorisation, no inverse).
 
@@ -90,9 +87,8 @@ def solve_normal_equations(X: Array, y: Array) -> Array:
 def lstsq(X: Array, y: Array) -> Array:
     """Least squares with ``jnp.linalg.lstsq``, which works on ``X`` itself (an SVD), not ``X^T X``.
 
-    This is the most accurate of the three solvers: its error grows with ``cond(X)``, while the
-    normal equations' grows with ``cond(X^T X) = cond(X)^2``. Shapes as in
-    :func:`solve_normal_equations`. Chapter 1.
+    Like :func:`qr_solve`, its error grows with ``cond(X)``, while the normal equations' grows with
+    ``cond(X^T X) = cond(X)^2``. Shapes as in :func:`solve_normal_equations`. Chapter 1.
 
     Example:
       >>> X = design_matrix(jnp.array([0.0, 1.0, 2.0]))
@@ -103,69 +99,56 @@ def lstsq(X: Array, y: Array) -> Array:
     return jnp.linalg.lstsq(X, y)[0]
 
 
-def inverse_normal_equations(X: Array, y: Array) -> Array:
-    """``inv(X^T X) @ X^T y``: the textbook formula, shown in Chapter 1 only to be avoided.
+def qr_solve(X: Array, y: Array) -> Array:
+    """Least squares through the reduced QR factorisation ``X = Q R``: solve ``R b = Q^T y``.
 
-    Forming the inverse costs more and loses more digits than solving the system. Shapes as in
-    :func:`solve_normal_equations`.
-    """
-    X, y = _check_problem(X, y, full_rank=False)
-    return jnp.linalg.inv(X.T @ X) @ (X.T @ y)
-
-
-def simple_regression(x: Array, y: Array) -> tuple[Array, Array]:
-    """Intercept and slope of the least-squares line through ``(x, y)`` from the moment formulas.
-
-    ``slope = cov(x, y) / var(x)`` and ``intercept = mean(y) - slope * mean(x)``; the ``1/n``
-    factors cancel, so it does not matter which normalisation is used, as long as it is the same
-    for both. Chapter 1.
+    ``X^T X`` is never formed, so the error grows with ``cond(X)``, not its square. Chapter 1.
 
     Args:
-      x, y: shape ``(n,)`` each, ``x`` not constant.
+      X: design matrix ``(n, p)`` of full column rank.
+      y: targets ``(n,)``.
 
     Returns:
-      ``(intercept, slope)`` as scalars.
+      ``b`` of shape ``(p,)``.
+
+    Raises:
+      ValueError: on mismatched lengths, NaN/inf, or a rank-deficient ``X``.
 
     Example:
-      >>> simple_regression(jnp.array([0.0, 1.0, 2.0]), jnp.array([1.0, 3.0, 5.0]))
-      (Array(1., dtype=float32), Array(2., dtype=float32))
+      >>> X = design_matrix(jnp.array([0.0, 1.0, 2.0]))
+      >>> qr_solve(X, jnp.array([1.0, 3.0, 5.0])).round(4)
+      Array([1., 2.], dtype=float32)
     """
-    x_np = validation.as_float_array("x", x, ndim=1)
-    validation.as_float_array("y", y, ndim=1)
-    validation.same_length(x=x, y=y)
-    if np.ptp(x_np) == 0:
-        raise ValueError(f"x must not be constant; every value is {x_np[0]}")
-    x, y = jnp.asarray(x), jnp.asarray(y)
-    x_centred = x - x.mean()
-    slope = (x_centred @ (y - y.mean())) / (x_centred @ x_centred)
-    return y.mean() - slope * x.mean(), slope
+    X, y = _check_problem(X, y, full_rank=True)
+    Q, R = jnp.linalg.qr(X)
+    return jax.scipy.linalg.solve_triangular(R, Q.T @ y, lower=False)
 
 
-def polynomial_design(x: Array, degree: int) -> Array:
-    """Raw polynomial features ``[1, x, x^2, ..., x^degree]``, shape ``(n, degree + 1)``.
+def r_squared(y: Array, y_hat: Array) -> Array:
+    """The coefficient of determination ``1 - sum((y - y_hat)^2) / sum((y - mean(y))^2)``.
 
-    Their columns are nearly parallel on an interval away from 0, which makes the design
-    ill-conditioned: Chapter 1 uses it to show what ``inv`` does to accuracy.
+    The share of the variation of ``y`` around its mean that the fitted values explain (for a
+    least-squares fit with an intercept, between 0 and 1). Chapter 1.
+
+    Args:
+      y: targets ``(n,)``, not all equal.
+      y_hat: fitted values ``(n,)``.
+
+    Returns:
+      ``R^2`` as a scalar.
+
+    Raises:
+      ValueError: on mismatched lengths, NaN/inf, or a constant ``y``.
 
     Example:
-      >>> polynomial_design(jnp.array([2.0]), 3)
-      Array([[1., 2., 4., 8.]], dtype=float32)
+      >>> float(r_squared(jnp.array([1.0, 2.0, 3.0]), jnp.array([1.0, 2.0, 4.0])))
+      0.5
     """
-    validation.as_float_array("x", x, ndim=1)
-    degree = validation.positive_int("degree", degree)
-    return jnp.asarray(x)[:, None] ** jnp.arange(degree + 1)[None, :]
-
-
-def condition_number(A: Array) -> float:
-    """The 2-norm condition number ``sigma_max / sigma_min`` of a matrix, computed in float64.
-
-    Roughly, solving a system with this matrix can lose ``log10(condition_number)`` digits.
-    Chapter 1.
-
-    Example:
-      >>> condition_number(jnp.array([[2.0, 0.0], [0.0, 1.0]]))
-      2.0
-    """
-    A_np = validation.as_float_array("A", A, ndim=2)
-    singular_values = np.linalg.svd(A_np, compute_uv=False)
-    return float(singular_values[0] / singular_values[-1])
+    y_np = validation.as_float_array("y", y, ndim=1)
+    validation.as_float_array("y_hat", y_hat, ndim=1)
+    validation.same_length(y=y, y_hat=y_hat)
+    if np.ptp(y_np) == 0:
+        raise ValueError(f"y must not be constant (R^2 is undefined); every value is {y_np[0]}")
+    y, y_hat = jnp.asarray(y), jnp.asarray(y_hat)
+    residual = y - y_hat
+    return 1.0 - (residual @ residual) / jnp.sum((y - jnp.mean(y)) ** 2)

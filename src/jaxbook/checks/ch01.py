@@ -13,6 +13,7 @@ import numpy as np
 from jaxbook.checks._core import (
     Feedback,
     as_array,
+    as_number,
     as_values,
     call_student,
     checker,
@@ -104,7 +105,9 @@ def check_celsius_fit(coefficients: Any, celsius: Any, fahrenheit: Any) -> Feedb
     got = as_array(coefficients)
     if got is not None and got.shape == (2,) and np.allclose(got, [32.0, 1.8], atol=1e-6):
         return Feedback(False, "those are the physical constants (32, 9/5), not the fit to these noisy data")
-    result = compare_arrays(coefficients, expected, name="coefficients", rtol=1e-3, atol=1e-3)
+    # float32 QR, lstsq or even the normal equations agree with the float64 fit to about 1e-6 here;
+    # 2e-5 (a margin of more than 10x) rejects coefficients copied from a printout rounded to 2 or 3 decimals.
+    result = compare_arrays(coefficients, expected, name="coefficients", rtol=2e-5, atol=2e-5)
     if not result.ok and "reverse order" in result.message:
         return Feedback(False, "the coefficients are in the wrong order: [intercept, slope], like the columns [1, C]")
     if not result.ok and got is not None and got.shape == (2,):
@@ -112,6 +115,12 @@ def check_celsius_fit(coefficients: Any, celsius: Any, fahrenheit: Any) -> Feedb
         if np.isclose(got[1], no_intercept, rtol=1e-3):
             return Feedback(
                 False, "the slope is that of a line through the origin: the design matrix needs its column of ones"
+            )
+        if np.allclose(got, expected, rtol=1e-2):
+            return Feedback(
+                False,
+                f"coefficients = {np.round(got, 4).tolist()} is close to the fit {np.round(expected, 4).tolist()} "
+                "but not equal: a rounded or copied value is not the computation; keep the array your fit returns",
             )
     return result
 
@@ -147,6 +156,10 @@ def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Fee
                 )
         if np.isclose(got_slope, slope, rtol=1e-3) and np.isclose(got_intercept, float(np.mean(y)), rtol=1e-3):
             return Feedback(False, "the intercept is mean(y) - slope * mean(x): you left out - slope * mean(x)")
+        if np.isclose(got_slope, slope, rtol=1e-3) and np.isclose(
+            got_intercept, float(np.mean(y)) + slope * float(np.mean(x)), rtol=1e-3, atol=1e-3
+        ):
+            return Feedback(False, "the intercept is mean(y) - slope * mean(x): you added slope * mean(x) instead")
         result = compare_arrays(
             [got_intercept, got_slope],
             [intercept, slope],
@@ -157,3 +170,53 @@ def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Fee
         if not result.ok:
             return result
     return Feedback(True, "simple_regression agrees with numpy.polyfit on 3 random data sets")
+
+
+@checker("r_squared_celsius")
+def check_r_squared(r_squared_celsius: Any, celsius: Any, fahrenheit: Any) -> Feedback:
+    """Exercise 1.5: ``r_squared_celsius`` should be ``R^2`` of the least-squares line of
+    ``fahrenheit`` on ``celsius``, computed from the fit's residuals (the reference is
+    statsmodels' ``rsquared`` formula, ``1 - RSS / TSS``, in float64 NumPy).
+
+    Example:
+      >>> import numpy as np
+      >>> c = np.arange(5.0); f = np.array([32.0, 34.0, 35.0, 38.0, 39.0])
+      >>> check_r_squared(0.5, c, f).ok
+      False
+    """
+    c = np.asarray(celsius, dtype=np.float64)
+    f = np.asarray(fahrenheit, dtype=np.float64)
+    design = np.column_stack([np.ones_like(c), c])
+    residual = f - design @ np.linalg.lstsq(design, f, rcond=None)[0]
+    rss, tss, n = residual @ residual, np.sum((f - f.mean()) ** 2), f.size
+    expected = 1.0 - rss / tss
+    got = as_number(r_squared_celsius, "r_squared_celsius")
+    tolerance = 5e-5
+    if abs(got - expected) <= tolerance:
+        return Feedback(True, f"R^2 = {got:.4f} agrees with the reference")
+    slips = [
+        (rss / tss, "that is RSS / TSS, the share NOT explained: R^2 is 1 minus it"),
+        (np.sqrt(expected), "that is the correlation r between C and F; R^2 is its square"),
+        (
+            1.0 - rss / (f @ f),
+            "the total sum of squares is taken around the mean of F: sum((F - mean(F))**2), not sum(F**2)",
+        ),
+        (
+            1.0 - (rss / (n - 2)) / (tss / (n - 1)),
+            "that is the adjusted R^2 (with degrees of freedom); the exercise asks for R^2 = 1 - RSS / TSS",
+        ),
+        (
+            1.0 - (rss / n) / (tss / (n - 1)),
+            "the two sums of squares were normalised differently (RSS by n, TSS by n - 1, as np.var and np.cov or jnp.var(ddof=1) do by default): use the same for both",
+        ),
+    ]
+    for value, why in slips:
+        if abs(got - value) <= tolerance:
+            return Feedback(False, why)
+    if abs(got - expected) < 0.02:
+        return Feedback(
+            False,
+            f"r_squared_celsius = {got:.4g} is close to R^2 = {expected:.4f} but not equal: a prediction or a "
+            "rounded value is not the measurement; compute it from the residuals of your fit",
+        )
+    return Feedback(False, f"r_squared_celsius = {got:.4g} differs from the reference R^2 = {expected:.4f}")
