@@ -15,17 +15,35 @@ def max_lr(value):
 
 
 def step(f, params, lr):
-    return jax.tree.map(lambda p, g: p - lr * g, params, jax.grad(f)(params))
+    return jax.tree.map(lambda p, g, rate: p - rate * g, params, jax.grad(f)(params), lr)
 
 
 def step_flat(f, params, lr):
     flat, unravel = ravel_pytree(params)
     grads, _ = ravel_pytree(jax.grad(f)(params))
-    return unravel(flat - lr * grads)
+    rates, _ = ravel_pytree(jax.tree.map(lambda p, rate: jnp.full(jnp.shape(p), rate), params, lr))
+    return unravel(flat - rates * grads)
+
+
+def step_dict(f, params, lr):
+    grads = jax.grad(f)(params)
+    if isinstance(params, dict):
+        return {name: params[name] - lr[name] * grads[name] for name in params}
+    return params - lr * grads
+
+
+def step_one_rate(f, params, lr):
+    return jax.tree.map(lambda p, g: p - lr * g, params, jax.grad(f)(params))
 
 
 def step_array_only(f, t, lr):
     return t - lr * jax.grad(f)(t)
+
+
+def step_by_library(f, params, lr):
+    from jaxbook.train import gradient_descent
+
+    return gradient_descent(f, params, lr=lr, num_steps=1)[0]
 
 
 def hand_gradient(b, x, y):
@@ -48,20 +66,24 @@ CORPUS = {
         right(ch02.check_gradient_step, step),
         right(ch02.check_gradient_step, jax.jit(step, static_argnums=(0,))),
         right(ch02.check_gradient_step, step_flat),
+        right(ch02.check_gradient_step, step_dict),
         right(
             ch02.check_gradient_step,
-            lambda f, p, lr: jax.tree_util.tree_map(lambda a, g: a - lr * g, p, jax.value_and_grad(f)(p)[1]),
+            lambda f, p, lr: jax.tree_util.tree_map(lambda a, g, r: a - r * g, p, jax.value_and_grad(f)(p)[1], lr),
         ),
         right(
             ch02.check_gradient_step,
             lambda f, p, lr: jax.tree.map(
-                lambda a, g: np.asarray(a, np.float64) - lr * np.asarray(g, np.float64), p, jax.grad(f)(p)
+                lambda a, g, r: np.asarray(a, np.float64) - r * np.asarray(g, np.float64), p, jax.grad(f)(p), lr
             ),
         ),
         wrong(ch02.check_gradient_step, step_array_only, "jax.tree.map"),
+        wrong(ch02.check_gradient_step, step_one_rate, "one rate per leaf"),
+        # one step of jaxbook.train.gradient_descent takes one learning rate for every leaf
+        wrong(ch02.check_gradient_step, step_by_library, "one rate per leaf"),
         wrong(
             ch02.check_gradient_step,
-            lambda f, p, lr: jax.tree.map(lambda a, g: a + lr * g, p, jax.grad(f)(p)),
+            lambda f, p, lr: jax.tree.map(lambda a, g, r: a + r * g, p, jax.grad(f)(p), lr),
             "uphill",
         ),
         wrong(
@@ -71,10 +93,13 @@ CORPUS = {
         ),
         wrong(
             ch02.check_gradient_step,
-            lambda f, p, lr: jax.tree.map(lambda g: -lr * g, jax.grad(f)(p)),
+            lambda f, p, lr: jax.tree.map(lambda g, r: -r * g, jax.grad(f)(p), lr),
             "not only the change",
         ),
+        wrong(ch02.check_gradient_step, lambda f, p, lr: jax.grad(f)(p), "that is the gradient"),
         wrong(ch02.check_gradient_step, lambda f, t, lr: t - lr * t, "uses t instead of the gradient"),
+        # on the bowl t - (lr / 2) * 2t = t - lr * t: the other inputs tell the two slips apart
+        wrong(ch02.check_gradient_step, lambda f, t, lr: t - lr / 2 * jax.grad(f)(t), "0.5 times lr * gradient"),
         wrong(ch02.check_gradient_step, lambda f, t, lr: jnp.sum(t - lr * jax.grad(f)(t)), "shape"),
         wrong(
             ch02.check_gradient_step,
@@ -86,14 +111,19 @@ CORPUS = {
             lambda f, p, lr: {**step(f, p, lr), "b": p["b"]} if isinstance(p, dict) else step(f, p, lr),
             "leaf",
         ),
+        wrong(
+            ch02.check_gradient_step,
+            lambda f, p, lr: step(f, p, {"w": lr["b"], "b": lr["w"]}) if isinstance(p, dict) else step(f, p, lr),
+            "rate of",
+        ),
     ],
     "check_max_learning_rate": [
         right(max_lr, 0.04),
         right(max_lr, 2 / (2 * 25)),
         right(max_lr, np.float32(0.04)),
         right(max_lr, jnp.array(0.04)),
-        right(max_lr, 0.0399),  # a bisection that stopped just below 0.04
-        right(max_lr, 0.04001),  # a bisection that stopped just above it, within 1e-3
+        right(max_lr, 0.0400013),  # where the bisection of the exercise ends: 500 steps there end below the start
+        right(max_lr, 0.04001),  # within 0.1 % of the limit
         right(max_lr, 0.1 * 0.4),
         wrong(max_lr, 0.5, "shallow direction"),
         wrong(max_lr, 0.08, "drop the 2"),
@@ -101,6 +131,7 @@ CORPUS = {
         wrong(max_lr, 1 / 27, "best fixed learning rate"),
         wrong(max_lr, 0.041, "just above the limit"),
         wrong(max_lr, 0.038, "stable but not the largest"),
+        wrong(max_lr, 0.0399, "not a rate safely below it"),
         wrong(max_lr, [0.04, 0.5], "one number"),
         wrong(max_lr, True, "boolean"),
     ],
