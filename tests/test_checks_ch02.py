@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.flatten_util import ravel_pytree
 from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
 
 from jaxbook.checks import ch02
@@ -13,8 +14,36 @@ def max_lr(value):
     return ch02.check_max_learning_rate(value, a=2.0, b=25.0)
 
 
-def step(f, t, lr):
+def step(f, params, lr):
+    return jax.tree.map(lambda p, g, rate: p - rate * g, params, jax.grad(f)(params), lr)
+
+
+def step_flat(f, params, lr):
+    flat, unravel = ravel_pytree(params)
+    grads, _ = ravel_pytree(jax.grad(f)(params))
+    rates, _ = ravel_pytree(jax.tree.map(lambda p, rate: jnp.full(jnp.shape(p), rate), params, lr))
+    return unravel(flat - rates * grads)
+
+
+def step_dict(f, params, lr):
+    grads = jax.grad(f)(params)
+    if isinstance(params, dict):
+        return {name: params[name] - lr[name] * grads[name] for name in params}
+    return params - lr * grads
+
+
+def step_one_rate(f, params, lr):
+    return jax.tree.map(lambda p, g: p - lr * g, params, jax.grad(f)(params))
+
+
+def step_array_only(f, t, lr):
     return t - lr * jax.grad(f)(t)
+
+
+def step_by_library(f, params, lr):
+    from jaxbook.train import gradient_descent
+
+    return gradient_descent(f, params, lr=lr, num_steps=1)[0]
 
 
 def hand_gradient(b, x, y):
@@ -27,38 +56,82 @@ def mse(b, x, y):
     return jnp.mean((b[0] + b[1] * x - y) ** 2)
 
 
-def back(b, x_mean, x_sd, y_mean, y_sd):
-    slope = b[1] * y_sd / x_sd
-    return y_mean + b[0] * y_sd - slope * x_mean, slope
+def back_x(b, x_mean, x_sd):
+    slope = b[1] / x_sd
+    return b[0] - slope * x_mean, slope
 
 
 CORPUS = {
     "check_gradient_step": [
         right(ch02.check_gradient_step, step),
         right(ch02.check_gradient_step, jax.jit(step, static_argnums=(0,))),
-        right(ch02.check_gradient_step, lambda f, t, lr: t - lr * jax.value_and_grad(f)(t)[1]),
+        right(ch02.check_gradient_step, step_flat),
+        right(ch02.check_gradient_step, step_dict),
         right(
             ch02.check_gradient_step,
-            lambda f, t, lr: np.asarray(t, np.float64) - lr * np.asarray(jax.grad(f)(t), np.float64),
+            lambda f, p, lr: jax.tree_util.tree_map(lambda a, g, r: a - r * g, p, jax.value_and_grad(f)(p)[1], lr),
         ),
-        wrong(ch02.check_gradient_step, lambda f, t, lr: t + lr * jax.grad(f)(t), "uphill"),
-        wrong(ch02.check_gradient_step, lambda f, t, lr: t - jax.grad(f)(t), "ignores the learning rate"),
-        wrong(ch02.check_gradient_step, lambda f, t, lr: -lr * jax.grad(f)(t), "not only the change"),
+        right(
+            ch02.check_gradient_step,
+            lambda f, p, lr: jax.tree.map(
+                lambda a, g, r: np.asarray(a, np.float64) - r * np.asarray(g, np.float64), p, jax.grad(f)(p), lr
+            ),
+        ),
+        wrong(ch02.check_gradient_step, step_array_only, "jax.tree.map"),
+        wrong(ch02.check_gradient_step, step_one_rate, "one rate per leaf"),
+        # one step of jaxbook.train.gradient_descent takes one learning rate for every leaf
+        wrong(ch02.check_gradient_step, step_by_library, "one rate per leaf"),
+        wrong(
+            ch02.check_gradient_step,
+            lambda f, p, lr: jax.tree.map(lambda a, g, r: a + r * g, p, jax.grad(f)(p), lr),
+            "uphill",
+        ),
+        wrong(
+            ch02.check_gradient_step,
+            lambda f, p, lr: jax.tree.map(lambda a, g: a - g, p, jax.grad(f)(p)),
+            "ignores the learning rate",
+        ),
+        wrong(
+            ch02.check_gradient_step,
+            lambda f, p, lr: jax.tree.map(lambda g, r: -r * g, jax.grad(f)(p), lr),
+            "not only the change",
+        ),
+        wrong(ch02.check_gradient_step, lambda f, p, lr: jax.grad(f)(p), "that is the gradient"),
         wrong(ch02.check_gradient_step, lambda f, t, lr: t - lr * t, "uses t instead of the gradient"),
+        # on the bowl t - (lr / 2) * 2t = t - lr * t: the other inputs tell the two slips apart
+        wrong(ch02.check_gradient_step, lambda f, t, lr: t - lr / 2 * jax.grad(f)(t), "0.5 times lr * gradient"),
         wrong(ch02.check_gradient_step, lambda f, t, lr: jnp.sum(t - lr * jax.grad(f)(t)), "shape"),
+        wrong(
+            ch02.check_gradient_step,
+            lambda f, p, lr: list(jax.tree.leaves(step(f, p, lr))) if isinstance(p, dict) else step(f, p, lr),
+            "same keys",
+        ),
+        wrong(
+            ch02.check_gradient_step,
+            lambda f, p, lr: {**step(f, p, lr), "b": p["b"]} if isinstance(p, dict) else step(f, p, lr),
+            "leaf",
+        ),
+        wrong(
+            ch02.check_gradient_step,
+            lambda f, p, lr: step(f, p, {"w": lr["b"], "b": lr["w"]}) if isinstance(p, dict) else step(f, p, lr),
+            "rate of",
+        ),
     ],
     "check_max_learning_rate": [
         right(max_lr, 0.04),
         right(max_lr, 2 / (2 * 25)),
         right(max_lr, np.float32(0.04)),
         right(max_lr, jnp.array(0.04)),
-        right(max_lr, 0.0399),  # "just below 0.04", as the prompt invites
+        right(max_lr, 0.0400013),  # where the bisection of the exercise ends: 500 steps there end below the start
+        right(max_lr, 0.04001),  # within 0.1 % of the limit
+        right(max_lr, 0.1 * 0.4),
         wrong(max_lr, 0.5, "shallow direction"),
         wrong(max_lr, 0.08, "drop the 2"),
         wrong(max_lr, 0.02, "lands on 0"),
         wrong(max_lr, 1 / 27, "best fixed learning rate"),
         wrong(max_lr, 0.041, "just above the limit"),
         wrong(max_lr, 0.038, "stable but not the largest"),
+        wrong(max_lr, 0.0399, "not a rate safely below it"),
         wrong(max_lr, [0.04, 0.5], "one number"),
         wrong(max_lr, True, "boolean"),
     ],
@@ -84,31 +157,26 @@ CORPUS = {
         wrong(ch02.check_regression_gradient, lambda b, x, y: hand_gradient(b, x, y)[::-1], "swapped"),
         wrong(ch02.check_regression_gradient, lambda b, x, y: -hand_gradient(b, x, y), "wrong sign"),
     ],
-    "check_back_transform": [
-        right(ch02.check_back_transform, back),
-        right(ch02.check_back_transform, lambda *args: jnp.array(back(*args))),
-        right(ch02.check_back_transform, lambda *args: [float(v) for v in back(*args)]),
-        right(ch02.check_back_transform, jax.jit(back)),
-        wrong(
-            ch02.check_back_transform,
-            lambda b, xm, xs, ym, ys: (ym + b[0] * ys - xm * ys / xs, b[1] * ys / xs),
-            "drops the fitted slope",
-        ),
-        wrong(
-            ch02.check_back_transform,
-            lambda b, xm, xs, ym, ys: (ym + b[0] * ys, b[1] * ys / xs),
-            "missing - slope * x_mean",
-        ),
-        wrong(ch02.check_back_transform, lambda b, xm, xs, ym, ys: (ym, b[1] * xs / ys), "scaled the wrong way"),
-        wrong(ch02.check_back_transform, lambda *args: back(*args)[::-1], "wrong order"),
-        wrong(ch02.check_back_transform, lambda b, xm, xs, ym, ys: (ym, b[1]), "standardised units"),
+    "check_back_transform_x": [
+        right(ch02.check_back_transform_x, back_x),
+        right(ch02.check_back_transform_x, lambda *args: jnp.array(back_x(*args))),
+        right(ch02.check_back_transform_x, lambda *args: [float(v) for v in back_x(*args)]),
+        right(ch02.check_back_transform_x, jax.jit(back_x)),
+        # the line evaluated at x = 0
+        right(ch02.check_back_transform_x, lambda b, m, s: (b[0] + b[1] * (0.0 - m) / s, b[1] / s)),
+        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0], b[1] / s), "missing - slope * x_mean"),
+        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] + b[1] / s * m, b[1] / s), "adds slope * x_mean"),
+        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] - b[1] * m, b[1] / s), "standardised units"),
+        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] - b[1] * s * m, b[1] * s), "scaled the wrong way"),
+        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] - b[1] * m, b[1]), "per standard deviation"),
+        wrong(ch02.check_back_transform_x, lambda *args: back_x(*args)[::-1], "wrong order"),
     ],
 }
 CHECKS = {
     "check_gradient_step": (ch02.check_gradient_step, True),
     "check_max_learning_rate": (max_lr, False),
     "check_regression_gradient": (ch02.check_regression_gradient, True),
-    "check_back_transform": (ch02.check_back_transform, True),
+    "check_back_transform_x": (ch02.check_back_transform_x, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 

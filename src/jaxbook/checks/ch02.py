@@ -13,6 +13,7 @@ import numpy as np
 
 from jaxbook.checks._core import (
     Feedback,
+    StudentError,
     as_array,
     as_number,
     call_student,
@@ -50,14 +51,25 @@ _STEP_CASES = (
 )
 
 
-@checker("gradient_step", function=True)
-def check_gradient_step(gradient_step: Callable[[Any, Any, float], Any]) -> Feedback:
-    """Exercise 2.1: ``gradient_step(f, t, lr)`` should return ``t - lr * grad(f)(t)``.
+def _pytree_loss(params):
+    return jnp.sum(params["w"] ** 2) + 3.0 * params["b"] ** 2
 
-    Tested on three functions (the bowl from (2, 1) with lr 0.1 first); the reference is each
-    function's gradient written out in NumPy. Diagnoses a step uphill, a forgotten learning rate
-    and a step of ``lr`` times ``t`` instead of the gradient.
+
+@checker("gradient_step", function=True)
+def check_gradient_step(gradient_step: Callable[[Any, Any, Any], Any]) -> Feedback:
+    """Exercise 2.1: ``gradient_step(f, params, lr)`` should return ``p - rate * dp`` for every leaf
+    ``p`` of ``params``, with ``dp`` its gradient and ``rate`` the matching leaf of ``lr``, which has
+    the structure of ``params`` (a number for an array, a dict of numbers for a dict).
+
+    Tested on three functions of an array (the bowl from (2, 1) with lr 0.1 first) and on one of a
+    dict ``{"w": (2,), "b": ()}`` with ``lr = {"w": 0.1, "b": 0.05}``; the reference is each
+    function's gradient written out in NumPy. Diagnoses (on all three array inputs at once, so that
+    slips that coincide on the bowl are told apart) a step uphill, a forgotten learning rate, the
+    change or the gradient returned instead of the new parameters, a step of ``lr`` times ``t``, a
+    step of the wrong size, an answer that works on arrays but not on a dict, and one rate used for
+    every leaf.
     """
+    results = []
     for i, (f, grad, t, lr) in enumerate(_STEP_CASES, start=1):
         got = _numbers(
             call_student(gradient_step, f, jnp.asarray(t), lr, name="gradient_step", where=f"on test input {i}"),
@@ -65,30 +77,98 @@ def check_gradient_step(gradient_step: Callable[[Any, Any, float], Any]) -> Feed
             i,
         )
         t64 = t.astype(np.float64)
-        g = grad(t64)
-        expected = t64 - lr * g
-        if got.shape != expected.shape:
+        if got.shape != t64.shape:
             return Feedback(
                 False,
-                f"gradient_step should return the new parameters, shape {expected.shape}; got shape {got.shape} on test input {i}",
+                f"gradient_step should return the new parameters, shape {t64.shape}; got shape {got.shape} on test input {i}",
             )
-        close = lambda a: np.allclose(got, a, rtol=1e-4, atol=1e-5)
-        if close(expected):
-            continue
-        if close(t64 + lr * g):
+        results.append((got, t64, grad(t64), lr))
+
+    def everywhere(candidate: Callable[[np.ndarray, np.ndarray, float], np.ndarray]) -> bool:
+        return all(np.allclose(got, candidate(t, g, lr), rtol=1e-4, atol=1e-5) for got, t, g, lr in results)
+
+    if not everywhere(lambda t, g, lr: t - lr * g):
+        diagnoses = [
+            (
+                lambda t, g, lr: t + lr * g,
+                "the step goes uphill: subtract lr * gradient (the gradient points to where f grows)",
+            ),
+            (lambda t, g, lr: t - g, "the step ignores the learning rate: multiply the gradient by lr"),
+            (lambda t, g, lr: -lr * g, "return the new parameters t - lr * grad f(t), not only the change"),
+            (lambda t, g, lr: lr * g, "return the new parameters t - lr * grad f(t), not only the change"),
+            (lambda t, g, lr: g, "that is the gradient; return the new parameters t - lr * grad f(t)"),
+            (lambda t, g, lr: t - lr * t, "the step uses t instead of the gradient of f at t: use jax.grad(f)(t)"),
+        ]
+        for candidate, message in diagnoses:
+            if everywhere(candidate):
+                return Feedback(False, message)
+        got, t, g, lr = results[0]
+        ratios = [float(np.dot(t - got, g) / (lr * np.dot(g, g))) for got, t, g, lr in results if np.dot(g, g) > 0]
+        size = ratios[0]
+        if abs(size) > 1e-3 and everywhere(lambda t, g, lr: t - size * lr * g):
             return Feedback(
-                False, "the step goes uphill: subtract lr * gradient (the gradient points to where f grows)"
+                False,
+                f"the step has the right direction but is {size:.4g} times lr * gradient: the step is exactly lr times the gradient",
             )
-        if close(t64 - g):
-            return Feedback(False, "the step ignores the learning rate: multiply the gradient by lr")
-        if close(-lr * g) or close(lr * g):
-            return Feedback(False, "return the new parameters t - lr * grad f(t), not only the change")
-        if close(t64 - lr * t64):
-            return Feedback(False, "the step uses t instead of the gradient of f at t: use jax.grad(f)(t)")
-        return compare_arrays(got, expected, name=f"gradient_step(...) on test input {i}", rtol=1e-4, atol=1e-5)
+        for i, (got, t, g, lr) in enumerate(results, start=1):
+            if not np.allclose(got, t - lr * g, rtol=1e-4, atol=1e-5):
+                return compare_arrays(
+                    got, t - lr * g, name=f"gradient_step(...) on test input {i}", rtol=1e-4, atol=1e-5
+                )
+    params = {"w": np.array([2.0, 1.0], np.float32), "b": np.float32(0.5)}
+    rates = {"w": 0.1, "b": 0.05}
+    expected_tree = {"w": np.array([1.6, 0.8]), "b": 0.5 - 0.05 * 6.0 * 0.5}
+    try:
+        got = call_student(
+            gradient_step,
+            _pytree_loss,
+            {name: jnp.asarray(value) for name, value in params.items()},
+            rates,
+            name="gradient_step",
+            where='on a dict {"w": ..., "b": ...} of parameters with lr = {"w": 0.1, "b": 0.05}',
+        )
+    except StudentError as exc:
+        raise fail(
+            f"{exc.feedback.message}. It works on an array, but params can be any pytree, and lr then has the same "
+            "structure, one rate per leaf: jax.grad(f)(params) has the structure of params too, and "
+            "jax.tree.map(lambda p, g, rate: ..., params, grads, lr) updates every leaf with its own rate"
+        ) from None
+    if not isinstance(got, dict) or set(got) != set(params):
+        return Feedback(
+            False,
+            'on a dict {"w": ..., "b": ...} of parameters gradient_step should return a dict with the same keys; '
+            f"got {type(got).__name__}" + (f" with keys {sorted(got)}" if isinstance(got, dict) else ""),
+        )
+    for name, expected_leaf in expected_tree.items():
+        leaf = as_array(got[name])
+        if leaf is None or leaf.shape != np.shape(expected_leaf):
+            return Feedback(
+                False,
+                f'on the dict of parameters, the leaf "{name}" should be numbers of shape {np.shape(expected_leaf)}; '
+                f"got {got[name]!r}",
+            )
+        if np.allclose(leaf, expected_leaf, rtol=1e-4, atol=1e-5):
+            continue
+        other = "b" if name == "w" else "w"
+        if np.allclose(
+            leaf,
+            np.asarray(params[name], np.float64) * (1 - rates[other] * (2.0 if name == "w" else 6.0)),
+            rtol=1e-4,
+            atol=1e-5,
+        ):
+            return Feedback(
+                False,
+                f'the leaf "{name}" was stepped with the rate of "{other}": give each leaf its own rate, lr["{name}"]',
+            )
+        return Feedback(
+            False,
+            f'on the dict of parameters, the leaf "{name}" is {np.round(leaf, 5).tolist()}, expected '
+            f"{np.round(expected_leaf, 5).tolist()}: update each leaf p by p - (its rate) * (its gradient)",
+        )
     return Feedback(
         True,
-        "gradient_step agrees with t - lr * jax.grad(f)(t) on 3 functions; the bowl goes from (2, 1) to (1.6, 0.8)",
+        "gradient_step agrees with p - rate * (gradient of p) on 3 functions of an array and, leaf by leaf with "
+        "its own rate, on a dict of parameters; the bowl goes from (2, 1) to (1.6, 0.8)",
     )
 
 
@@ -97,9 +177,10 @@ def check_max_learning_rate(max_lr: Any, *, a: float, b: float) -> Feedback:
     """Exercise 2.2: the largest stable learning rate of ``a t0^2 + b t1^2`` is ``1 / max(a, b)``.
 
     Each coordinate is multiplied per step by ``1 - 2 c lr`` (``c`` = a or b), which must stay in
-    ``[-1, 1]``. At the limit the steep coordinate oscillates without growing; an answer just
-    below it (within 2.5 %) is accepted with the exact boundary named. Diagnoses the shallow
-    direction, a lost factor 2, the best (not largest) rate, and rates just above the limit.
+    ``[-1, 1]``. The exercise bisects to 1e-6, so the answer must lie within 0.1 % of the limit;
+    a rate just below it (within 2.5 %) gets a hint that the boundary itself is asked for.
+    Diagnoses the shallow direction, a lost factor 2, the best (not largest) rate, and rates just
+    above or below the limit.
 
     Example:
       >>> check_max_learning_rate(0.04, a=2.0, b=25.0)
@@ -113,12 +194,6 @@ def check_max_learning_rate(max_lr: Any, *, a: float, b: float) -> Feedback:
         return Feedback(
             True,
             f"max_lr = {value:.4g} = 1 / max(a, b): beyond it the steep coordinate is multiplied by less than -1 per step",
-        )
-    if 0.975 * expected <= value < expected:
-        return Feedback(
-            True,
-            f"max_lr = {value:.4g} is just below the limit 1 / max(a, b) = {expected:.4g}, where the steep coordinate's "
-            f"factor 1 - 2 c lr reaches -1 (here it is {factor:.3f}): any rate up to {expected:.4g} does not diverge",
         )
     diagnoses = [
         (
@@ -141,7 +216,14 @@ def check_max_learning_rate(max_lr: Any, *, a: float, b: float) -> Feedback:
             f"max_lr = {value:.4g} is just above the limit: there the steep coordinate's factor 1 - 2 c lr "
             f"is {factor:.3f}, below -1, so it grows at every step",
         )
-    if 0.9 * expected <= value < expected:
+    if 0.975 * expected <= value < expected:
+        return Feedback(
+            False,
+            f"max_lr = {value:.4g} is just below the boundary, where the steep coordinate's factor 1 - 2 c lr is "
+            f"{factor:.3f}, not yet -1: store the boundary itself, bisected until the interval is shorter than 1e-6, "
+            "not a rate safely below it",
+        )
+    if 0.9 * expected <= value < 0.975 * expected:
         return Feedback(
             False,
             f"max_lr = {value:.4g} is stable but not the largest: solve |1 - 2 c lr| <= 1 exactly for the steep coefficient",
@@ -210,74 +292,72 @@ def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any
     )
 
 
-def _back_transform_cases() -> list[tuple[np.ndarray, float, float, float, float]]:
+def _back_transform_x_cases() -> list[tuple[np.ndarray, float, float]]:
     return [
-        (np.array([0.0, 0.9616], np.float32), 5.0, 5.7807, 40.9, 10.84),
-        (np.array([0.1, -0.5], np.float32), -2.0, 0.5, 3.0, 2.0),
-        (np.array([-0.3, 0.8], np.float32), 10.0, 3.0, -4.0, 0.7),
+        (np.array([40.9, 10.41], np.float32), 5.0, 5.7807),
+        (np.array([3.0, -0.5], np.float32), -2.0, 0.5),
+        (np.array([-4.0, 0.8], np.float32), 10.0, 3.0),
     ]
 
 
-@checker("back_transform", function=True)
-def check_back_transform(back_transform: Callable[..., Any]) -> Feedback:
-    """Exercise 2.4: ``back_transform(b_std, x_mean, x_sd, y_mean, y_sd)`` should return
-    ``(intercept, slope)`` with ``slope = b1 y_sd / x_sd`` and
-    ``intercept = y_mean + b0 y_sd - slope x_mean``.
+@checker("back_transform_x", function=True)
+def check_back_transform_x(back_transform_x: Callable[..., Any]) -> Feedback:
+    """Exercise 2.4: ``back_transform_x(b, x_mean, x_sd)`` should map ``(b0, b1)`` of
+    ``y = b0 + b1 x_s`` (only ``x`` standardised, ``y`` in its own units) back to
+    ``(intercept, slope)`` with ``slope = b1 / x_sd`` and ``intercept = b0 - slope * x_mean``.
 
-    Diagnoses the chapter's slip (the fitted slope dropped from the intercept's last term), a
-    missing ``- slope * x_mean``, a slope scaled the wrong way, and a swapped pair.
+    The reference is that formula in float64 on three inputs (the first like the thermometer data).
+    Diagnoses a missing shift ``- slope * x_mean``, a shift of the wrong sign, a shift by the
+    unscaled ``b1 * x_mean`` (the chapter's slip, in this setting), a slope scaled the wrong way or
+    not at all, and a swapped pair.
+
+    Example:
+      >>> check_back_transform_x(lambda b, m, s: (b[0] - b[1] / s * m, b[1] / s))
+      Correct: back_transform_x maps the coefficients of a fit on standardised x back correctly on 3 test inputs
     """
-    for i, (b, x_mean, x_sd, y_mean, y_sd) in enumerate(_back_transform_cases(), start=1):
+    for i, (b, x_mean, x_sd) in enumerate(_back_transform_x_cases(), start=1):
         got = _numbers(
             call_student(
-                back_transform,
-                jnp.asarray(b),
-                x_mean,
-                x_sd,
-                y_mean,
-                y_sd,
-                name="back_transform",
-                where=f"on test input {i}",
+                back_transform_x, jnp.asarray(b), x_mean, x_sd, name="back_transform_x", where=f"on test input {i}"
             ),
-            "back_transform",
+            "back_transform_x",
             i,
         )
         if got.shape != (2,):
-            return Feedback(False, f"back_transform should return a pair (intercept, slope); got shape {got.shape}")
+            return Feedback(False, f"back_transform_x should return a pair (intercept, slope); got shape {got.shape}")
         if not np.all(np.isfinite(got)):
-            return Feedback(False, f"back_transform returned NaN or infinity on test input {i}: {got.tolist()}")
+            return Feedback(False, f"back_transform_x returned NaN or infinity on test input {i}: {got.tolist()}")
         b0, b1 = (float(v) for v in b)
-        slope = b1 * y_sd / x_sd
-        intercept = y_mean + b0 * y_sd - slope * x_mean
+        slope = b1 / x_sd
+        intercept = b0 - slope * x_mean
         close = lambda value, target: np.isclose(value, target, rtol=1e-4, atol=1e-4)
         if close(got[0], slope) and close(got[1], intercept):
             return Feedback(False, "the pair is in the wrong order: return (intercept, slope)")
         if not close(got[1], slope):
-            if close(got[1], b1 * x_sd / y_sd):
+            if close(got[1], b1 * x_sd):
                 return Feedback(
-                    False, "the slope is scaled the wrong way: slope = b1 * y_sd / x_sd (units of y per unit of x)"
+                    False, "the slope is scaled the wrong way: x_s = (x - x_mean) / x_sd, so slope = b1 / x_sd"
                 )
             if close(got[1], b1):
-                return Feedback(False, "the slope is still in standardised units: multiply b1 by y_sd / x_sd")
+                return Feedback(False, "the slope is still per standard deviation of x: divide b1 by x_sd")
             return Feedback(False, f"the slope on test input {i} is {got[1]:.6g}, expected {slope:.6g}")
         if close(got[0], intercept):
             continue
-        if close(got[0], y_mean + b0 * y_sd - x_mean * y_sd / x_sd):
-            return Feedback(
-                False,
-                "the intercept drops the fitted slope: the last term is slope * x_mean with slope = b1 * y_sd / x_sd, "
-                "not x_mean * y_sd / x_sd (on the thermometer data this slip gives 31.5 instead of 31.9)",
-            )
-        if close(got[0], y_mean + b0 * y_sd):
+        if close(got[0], b0):
             return Feedback(
                 False, "the intercept is missing - slope * x_mean: x was centred, so the line must be shifted back"
             )
-        if close(got[0], y_mean - slope * x_mean):
-            return Feedback(False, "the intercept is missing b0 * y_sd: the fitted standardised intercept counts too")
-        if close(got[0], y_mean + b0 * y_sd + slope * x_mean):
+        if close(got[0], b0 + slope * x_mean):
+            return Feedback(
+                False, "the intercept adds slope * x_mean: subtract it (at x = x_mean the line must give b0)"
+            )
+        if close(got[0], b0 - b1 * x_mean):
             return Feedback(
                 False,
-                "the intercept adds slope * x_mean: subtract it (at x = x_mean the line must give y_mean + b0 y_sd)",
+                "the intercept shifts by b1 * x_mean, with the slope still in standardised units: use slope * x_mean "
+                "with slope = b1 / x_sd",
             )
         return Feedback(False, f"the intercept on test input {i} is {got[0]:.6g}, expected {intercept:.6g}")
-    return Feedback(True, "back_transform maps standardised coefficients back correctly on 3 test inputs")
+    return Feedback(
+        True, "back_transform_x maps the coefficients of a fit on standardised x back correctly on 3 test inputs"
+    )
