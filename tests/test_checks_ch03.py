@@ -24,6 +24,45 @@ def newton(f, t):
     return t - jnp.linalg.solve(jax.hessian(f)(t), jax.grad(f)(t))
 
 
+def jacobian_by_vjp(F, t):
+    y, pullback = jax.vjp(F, t)
+    return jax.vmap(lambda u: pullback(u)[0])(jnp.eye(y.size))
+
+
+def jacobian_by_rows_loop(F, t):
+    y, pullback = jax.vjp(F, t)
+    rows = []
+    for i in range(y.shape[0]):
+        u = jnp.zeros(y.shape[0]).at[i].set(1.0)
+        rows.append(pullback(u)[0])
+    return jnp.stack(rows)
+
+
+def jacobian_by_jvp_columns(F, t):
+    columns = [jax.jvp(F, (t,), (e,))[1] for e in jnp.eye(t.size)]
+    return jnp.stack(columns, axis=1)
+
+
+def damped(f, t, margin, rule="right"):
+    g, H = jax.grad(f)(t), jax.hessian(f)(t)
+    smallest = jnp.linalg.eigvalsh(H)[0]
+    lam = {
+        "right": jnp.maximum(0.0, margin - smallest),
+        "always": margin,
+        "no margin": jnp.maximum(0.0, -smallest),
+        "every entry": jnp.maximum(0.0, margin - smallest),
+    }[rule]
+    damped_H = H + lam if rule == "every entry" else H + lam * jnp.eye(t.shape[0])
+    return t - jnp.linalg.solve(damped_H, g)
+
+
+def damped_python(f, t, margin):
+    H = np.asarray(jax.hessian(f)(t), np.float64)
+    g = np.asarray(jax.grad(f)(t), np.float64)
+    lam = max(0.0, margin - np.linalg.eigvalsh(H).min())
+    return np.asarray(t, np.float64) - np.linalg.solve(H + lam * np.eye(len(g)), g)
+
+
 CORPUS = {
     "check_taylor_terms": [
         right(ch03.check_taylor_terms, terms),
@@ -58,28 +97,38 @@ CORPUS = {
         wrong(ch03.check_order_needed, 6.5, "whole number"),
         wrong(ch03.check_order_needed, -1, "0 or more"),
     ],
-    "check_newton_step": [
-        right(ch03.check_newton_step, newton),
-        right(ch03.check_newton_step, lambda f, t: t - jnp.linalg.inv(jax.hessian(f)(t)) @ jax.grad(f)(t)),
-        right(
-            ch03.check_newton_step, lambda f, t: t - jnp.linalg.lstsq(jax.jacfwd(jax.jacrev(f))(t), jax.grad(f)(t))[0]
-        ),
-        right(ch03.check_newton_step, jax.jit(newton, static_argnums=0)),
-        wrong(ch03.check_newton_step, lambda f, t: t - jax.grad(f)(t), "gradient step with lr = 1"),
-        wrong(ch03.check_newton_step, lambda f, t: t + jnp.linalg.solve(jax.hessian(f)(t), jax.grad(f)(t)), "uphill"),
-        wrong(ch03.check_newton_step, lambda f, t: t - jax.hessian(f)(t) @ jax.grad(f)(t), "multiplies by the Hessian"),
+    "check_jacobian": [
+        right(ch03.check_jacobian, jacobian_by_vjp),
+        right(ch03.check_jacobian, jax.jit(jacobian_by_vjp, static_argnums=0)),
+        right(ch03.check_jacobian, jacobian_by_rows_loop),
+        right(ch03.check_jacobian, jacobian_by_jvp_columns),
+        right(ch03.check_jacobian, lambda F, t: np.asarray(jacobian_by_vjp(F, t), np.float64).tolist()),
+        wrong(ch03.check_jacobian, lambda F, t: jacobian_by_vjp(F, t).T, "transposed"),
+        wrong(ch03.check_jacobian, lambda F, t: jax.grad(lambda s: jnp.sum(F(s)))(t), "sum of the outputs"),
+        wrong(ch03.check_jacobian, lambda F, t: jax.vjp(F, t)[1](jnp.eye(F(t).size)[0])[0], "first row"),
+        wrong(ch03.check_jacobian, lambda F, t: jacobian_by_vjp(F, t) * 2.0, "the Jacobian on test input 1"),
+    ],
+    "check_damped_newton_step": [
+        right(ch03.check_damped_newton_step, damped),
+        right(ch03.check_damped_newton_step, jax.jit(damped, static_argnums=0)),
+        right(ch03.check_damped_newton_step, damped_python),
+        right(ch03.check_damped_newton_step, lambda f, t, margin: tuple(damped(f, t, jnp.float64(margin)).tolist())),
+        wrong(ch03.check_damped_newton_step, lambda f, t, margin: damped(f, t, margin, rule="always"), "lam = 0"),
+        wrong(ch03.check_damped_newton_step, lambda f, t, margin: damped(f, t, margin, rule="no margin"), "singular"),
         wrong(
-            ch03.check_newton_step,
-            lambda f, t: -jnp.linalg.solve(jax.hessian(f)(t), jax.grad(f)(t)),
-            "not only the change",
+            ch03.check_damped_newton_step,
+            lambda f, t, margin: damped(f, t, margin, rule="every entry"),
+            "diagonal only",
         ),
-        wrong(ch03.check_newton_step, lambda f, t: t - jax.grad(f)(t) / jnp.diag(jax.hessian(f)(t)), "diagonal"),
+        wrong(ch03.check_damped_newton_step, lambda f, t, margin: newton(f, t), "plain Newton step"),
+        wrong(ch03.check_damped_newton_step, lambda f, t, margin: 2 * t - damped(f, t, margin), "uphill"),
     ],
 }
 CHECKS = {
     "check_taylor_terms": (ch03.check_taylor_terms, True),
     "check_order_needed": (ch03.check_order_needed, False),
-    "check_newton_step": (ch03.check_newton_step, True),
+    "check_jacobian": (ch03.check_jacobian, True),
+    "check_damped_newton_step": (ch03.check_damped_newton_step, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 
