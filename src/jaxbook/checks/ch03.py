@@ -51,7 +51,8 @@ def check_taylor_terms(taylor_terms: Callable[[Any, float, float, int], Any]) ->
     ``f^(n)(a) (x - a)^n / n!``, ``n = 0, ..., order``.
 
     Tested on sqrt about 49 at 43, exp about 0 and cos about 1, against closed-form derivatives.
-    Diagnoses the ``(n-1)!`` slip, a missing factorial, ``h = a - x`` and a missing term.
+    Diagnoses the ``(n-1)!`` slip, a missing factorial, ``h = a - x``, missing powers of ``h``,
+    running sums instead of terms, derivatives taken at ``x`` and a missing term.
     """
     for i, (f, derivative, a, x, order) in enumerate(_TERMS_CASES, start=1):
         got = as_array(call_student(taylor_terms, f, a, x, order, name="taylor_terms", where=f"on test input {i}"))
@@ -84,6 +85,14 @@ def check_taylor_terms(taylor_terms: Callable[[Any, float, float, int], Any]) ->
             return Feedback(False, "the odd terms have the wrong sign: the step is h = x - a, not a - x")
         if close(np.array([derivative(k, a) / math.factorial(k) for k in n])):
             return Feedback(False, "the terms are missing the powers h^n of the step h = x - a")
+        if close(np.cumsum(expected)):
+            return Feedback(
+                False,
+                "those are the running sums (the approximations of order 0, 1, ...), not the terms: return "
+                "each term f^(n)(a) h^n / n! on its own",
+            )
+        if close(np.array([derivative(k, x) * (x - a) ** k / math.factorial(k) for k in n])):
+            return Feedback(False, "the derivatives were taken at x instead of at the expansion point a: evaluate g(a)")
         return compare_arrays(got, expected, name=f"the terms on test input {i}", rtol=1e-3, atol=1e-7)
     return Feedback(True, "taylor_terms gives f^(n)(a) h^n / n! for sqrt, exp and cos")
 
@@ -99,19 +108,58 @@ def _log_errors(max_order: int = 60) -> list[float]:
 
 
 @checker("order_needed")
-def check_order_needed(order: Any) -> Feedback:
+def check_order_needed(order: Any, log_errors: Any = None) -> Feedback:
     """Exercise 3.2: the smallest order whose Taylor approximation of ``log(1.5)`` about 1 is
-    within ``1e-3`` of the true value (the reference sums the series in float64).
+    within ``1e-3`` of the true value, together with the measurement it was read from.
+
+    ``log_errors`` holds the measured errors ``|T_n(1.5) - log 1.5|`` of orders ``n = 0, 1, ...``
+    (at least up to the first order below ``1e-3``; signed errors are accepted too). The
+    reference sums the series in float64. An order handed in without the measurement it was read
+    from is "Not yet": the exercise asks for the order to be measured, not typed in. Diagnoses
+    errors that start at order 1, approximations instead of errors, relative errors, a count off
+    by one either way.
 
     Example:
-      >>> check_order_needed(6)
+      >>> check_order_needed(6, [abs(e) for e in _log_errors(8)])
       Correct: order 6: the error is 7.8e-04, and order 5's is 1.8e-03
     """
     value = as_whole_number(order, "order_needed")
-    errors = _log_errors()
-    expected = next(n for n, e in enumerate(errors) if e < 1e-3)
     if value < 0:
         return Feedback(False, f"order_needed is {value}: an order is 0 or more")
+    if log_errors is None or log_errors is Ellipsis:
+        return Feedback(
+            False,
+            "log_errors is missing: store the errors you measured, one per order from 0, and read "
+            "order_needed off them (an order typed in is a guess, not a measurement)",
+        )
+    measured = as_array(log_errors)
+    if measured is None or measured.ndim != 1 or measured.size < 2:
+        return Feedback(False, "log_errors should be a 1-d array (or list) of errors, one per order from 0")
+    if not np.all(np.isfinite(measured)):
+        return Feedback(False, "log_errors contains NaN or infinity")
+    errors = _log_errors()
+    reference = np.array(errors[: measured.size])
+    close = lambda got, target: got.shape == target.shape and np.allclose(got, target, rtol=1e-2, atol=2e-6)
+    if not close(np.abs(measured), reference):
+        approximations = np.cumsum([0.0] + [(-1) ** (n + 1) * 0.5**n / n for n in range(1, measured.size)])
+        if close(np.abs(measured), np.array(errors[1 : measured.size + 1])):
+            return Feedback(
+                False,
+                "log_errors starts at order 1: entry n should be the error of order n, and order 0 "
+                f"(the constant term, log 1 = 0) has error {errors[0]:.2f}",
+            )
+        if close(measured, approximations):
+            return Feedback(
+                False, "log_errors holds the approximations T_n(1.5), not their errors |T_n(1.5) - log 1.5|"
+            )
+        if close(np.abs(measured), np.array(errors[: measured.size]) / math.log(1.5)):
+            return Feedback(False, "log_errors holds relative errors; the exercise asks for |T_n(1.5) - log 1.5|")
+        return compare_arrays(np.abs(measured), reference, name="log_errors", rtol=1e-2, atol=2e-6)
+    expected = next(n for n, e in enumerate(errors) if e < 1e-3)
+    if measured.size <= expected:
+        return Feedback(
+            False, f"none of the {measured.size} errors in log_errors is below 1e-3: measure to a higher order"
+        )
     if value == expected:
         return Feedback(
             True, f"order {value}: the error is {errors[value]:.1e}, and order {value - 1}'s is {errors[value - 1]:.1e}"
@@ -266,8 +314,9 @@ def check_damped_newton_step(damped_newton_step: Callable[[Any, Any, float], Any
 
     Tested on a positive definite quadratic (no damping: the plain Newton step) and two functions
     at points where the Hessian is indefinite, against derivatives in closed form. Diagnoses
-    always damping, damping by ``-lambda_min`` without the margin, adding ``lam`` to every entry
-    of ``H``, the plain Newton step and a step uphill.
+    always damping, a negative ``lam`` (no ``max(0, ...)``), damping by ``-lambda_min`` without the
+    margin, adding ``lam`` to every entry of ``H``, the plain Newton step (with a hint when the
+    largest eigenvalue was taken for the smallest) and a step uphill.
     """
     for i, (f, derivatives, t, margin) in enumerate(_DAMPED_CASES, start=1):
         got = as_array(
@@ -311,10 +360,23 @@ def check_damped_newton_step(damped_newton_step: Callable[[Any, Any, float], Any
             return Feedback(
                 False, "lam was added to every entry of H: add it to the diagonal only, H + lam * jnp.eye(n)"
             )
-        if close(t64 - np.linalg.solve(H, g)):
+        if lam == 0.0 and close(_damped(t64, g, H, margin - smallest)):
             return Feedback(
                 False,
-                f"that is the plain Newton step, but on test input {i} the Hessian's smallest eigenvalue is {smallest:.2f}: damp it",
+                f"lam is negative on test input {i} (margin - lambda_min = {margin - smallest:.2f}): take "
+                "max(0, margin - lambda_min), so that a safely positive definite Hessian is left alone",
+            )
+        if close(t64 - np.linalg.solve(H, g)):
+            largest = float(np.linalg.eigvalsh(H)[-1])
+            hint = (
+                " (jnp.linalg.eigvalsh returns the eigenvalues in ascending order: [0] is the smallest, "
+                f"[-1] = {largest:.2f} the largest)"
+                if margin - largest <= 0.0
+                else ""
+            )
+            return Feedback(
+                False,
+                f"that is the plain Newton step, but on test input {i} the Hessian's smallest eigenvalue is {smallest:.2f}: damp it{hint}",
             )
         if close(t64 + np.linalg.solve(H + lam * np.eye(len(t)), g)):
             return Feedback(False, "the step goes uphill: subtract solve(H + lam I, g)")
