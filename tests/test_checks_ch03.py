@@ -133,9 +133,10 @@ CORPUS = {
         right(ch03.check_jacobian, jacobian_by_vjp),
         right(ch03.check_jacobian, jax.jit(jacobian_by_vjp, static_argnums=0)),
         right(ch03.check_jacobian, jacobian_by_rows_loop),
-        right(ch03.check_jacobian, jacobian_by_jvp_columns),
         right(ch03.check_jacobian, lambda F, t: np.asarray(jacobian_by_vjp(F, t), np.float64).tolist()),
         wrong(ch03.check_jacobian, lambda F, t: jacobian_by_vjp(F, t).T, "transposed"),
+        wrong(ch03.check_jacobian, jacobian_by_jvp_columns, "forward mode"),  # the exercise asks for vjp
+        wrong(ch03.check_jacobian, lambda F, t: jax.jacfwd(F)(t), "forward mode"),
         wrong(ch03.check_jacobian, lambda F, t: jax.grad(lambda s: jnp.sum(F(s)))(t), "sum of the outputs"),
         wrong(ch03.check_jacobian, lambda F, t: jax.vjp(F, t)[1](jnp.eye(F(t).size)[0])[0], "first row"),
         wrong(ch03.check_jacobian, lambda F, t: jacobian_by_vjp(F, t) * 2.0, "the Jacobian on test input 1"),

@@ -10,11 +10,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxbook.checks._core import (
     Feedback,
+    StudentError,
     as_array,
     as_whole_number,
     call_student,
@@ -205,10 +207,33 @@ def _square3_jacobian(t):
     return np.array([[2 * t[0] * t[1], t[0] ** 2, 0.0], [-1.0, 0.0, 1.0], [s * t[1], s * t[0], 1.0]])
 
 
+@jax.custom_vjp
+def _reverse_only(t):
+    # a function JAX can differentiate only in reverse mode: jvp, jacfwd and hessian raise on it,
+    # so an answer built from forward mode instead of from vjp, as the exercise asks, is caught
+    return jnp.stack([t[0] * t[1], jnp.exp(t[1]) - t[0]])
+
+
+def _reverse_only_fwd(t):
+    return _reverse_only(t), t
+
+
+def _reverse_only_bwd(t, u):
+    return (jnp.stack([u[0] * t[1] - u[1], u[0] * t[0] + u[1] * jnp.exp(t[1])]),)
+
+
+_reverse_only.defvjp(_reverse_only_fwd, _reverse_only_bwd)
+
+
+def _reverse_only_jacobian(t):
+    return np.array([[t[1], t[0]], [-1.0, np.exp(t[1])]])
+
+
 _JACOBIAN_CASES = (
     (_wide, _wide_jacobian, np.array([1.0, 2.0, -0.5], np.float32)),
     (_tall, _tall_jacobian, np.array([0.5, -1.5], np.float32)),
     (_square3, _square3_jacobian, np.array([0.7, 1.2, -0.3], np.float32)),
+    (_reverse_only, _reverse_only_jacobian, np.array([0.5, -1.0], np.float32)),
 )
 
 
@@ -217,9 +242,11 @@ def check_jacobian(jacobian_by_vjp: Callable[[Any, Any], Any]) -> Feedback:
     """Exercise 3.3: ``jacobian_by_vjp(F, t)`` should return the Jacobian of ``F`` at ``t``,
     shape ``(outputs, inputs)``, built from vector-Jacobian products.
 
-    Tested on functions with more inputs than outputs, more outputs than inputs, and a square
-    non-symmetric one, against Jacobians in closed form. Diagnoses a transposed Jacobian, the
-    gradient of the sum of the outputs (the column sums) and a single row.
+    Tested on functions with more inputs than outputs, more outputs than inputs, a square
+    non-symmetric one, and one with only a reverse-mode rule (``jax.custom_vjp``), on which an
+    answer built from forward mode (``jvp``, ``jacfwd``) fails, against Jacobians in closed form.
+    Diagnoses forward mode, a transposed Jacobian, the gradient of the sum of the outputs (the
+    column sums) and a single row.
 
     Example:
       >>> import jax
@@ -227,12 +254,22 @@ def check_jacobian(jacobian_by_vjp: Callable[[Any, Any], Any]) -> Feedback:
       ...     y, pullback = jax.vjp(F, t)
       ...     return jax.vmap(lambda u: pullback(u)[0])(jnp.eye(y.size))
       >>> check_jacobian(jacobian_by_vjp)
-      Correct: the Jacobians of 3 functions (2 x 3, 3 x 2 and 3 x 3), one row per output
+      Correct: the Jacobians of 4 functions (2 x 3, 3 x 2, 3 x 3 and 2 x 2), one row per output
     """
     for i, (F, jacobian, t) in enumerate(_JACOBIAN_CASES, start=1):
-        got = as_array(
-            call_student(jacobian_by_vjp, F, jnp.asarray(t), name="jacobian_by_vjp", where=f"on test input {i}")
-        )
+        try:
+            answer = call_student(
+                jacobian_by_vjp, F, jnp.asarray(t), name="jacobian_by_vjp", where=f"on test input {i}"
+            )
+        except StudentError as exc:
+            if F is _reverse_only and "forward-mode" in exc.feedback.message:
+                return Feedback(
+                    False,
+                    f"test input {i} has only a reverse-mode rule (jax.custom_vjp), so forward mode (jax.jvp, "
+                    "jacfwd, hessian) fails on it: build the rows from jax.vjp, as the exercise asks",
+                )
+            raise
+        got = as_array(answer)
         if got is None:
             return Feedback(False, "jacobian_by_vjp should return the Jacobian as an array")
         expected = jacobian(t.astype(np.float64))
@@ -260,7 +297,7 @@ def check_jacobian(jacobian_by_vjp: Callable[[Any, Any], Any]) -> Feedback:
                 f"jacobian_by_vjp should return shape ({m}, {n}) (outputs, inputs) on test input {i}; got {got.shape}",
             )
         return compare_arrays(got, expected, name=f"the Jacobian on test input {i}", rtol=1e-4, atol=1e-5)
-    return Feedback(True, "the Jacobians of 3 functions (2 x 3, 3 x 2 and 3 x 3), one row per output")
+    return Feedback(True, "the Jacobians of 4 functions (2 x 3, 3 x 2, 3 x 3 and 2 x 2), one row per output")
 
 
 def _saddle_valley(t):
