@@ -17,6 +17,14 @@ def grad_formula(b, X, y):
     return 2.0 / X.shape[0] * X.T @ (X @ b - y)
 
 
+def ridge_loss(b, X, y, lam):
+    return mse(b, X, y) + lam * jnp.sum(b**2)
+
+
+def ridge_formula(b, X, y, lam):
+    return grad_formula(b, X, y) + 2 * lam * b
+
+
 rng = np.random.default_rng(4)
 x_ex = rng.normal(size=40)
 X_ex = np.column_stack([np.ones(40), x_ex]).astype(np.float32)
@@ -26,8 +34,11 @@ b_ex = np.linalg.lstsq(X64, y64, rcond=None)[0]
 rss = float(np.sum((y64 - X64 @ b_ex) ** 2))
 inv_diag = np.diag(np.linalg.inv(X64.T @ X64))
 se = np.sqrt(rss / 38 * inv_diag)
+cov = rss / 38 * np.linalg.inv(X64.T @ X64)
+x0 = np.array([1.0, 3.0])
+se_fit = float(np.sqrt(x0 @ cov @ x0))
 R = np.linalg.qr(X64, mode="r")
-se_qr = np.sqrt(rss / 38 * np.sum(np.linalg.inv(R) ** 2, axis=1))
+se_fit_qr = float(np.linalg.norm(np.linalg.solve(R.T, x0)) * np.sqrt(rss / 38))  # x0^T (R^T R)^-1 x0 = |R^-T x0|^2
 
 X_plane = np.column_stack([np.ones(200), rng.normal(size=(200, 2))]).astype(np.float32)
 y_plane = (X_plane @ np.array([3.0, -1.0, 2.0]) + rng.normal(size=200)).astype(np.float32)
@@ -50,8 +61,80 @@ def sweep(tol=1e-3, dtype=np.float32):
 counts = sweep()
 
 
-def std_errors(answer):
-    return ch04.check_standard_errors(answer, X_ex, y_ex)
+def fit_se(answer):
+    return ch04.check_fit_standard_error(answer, X_ex, y_ex)
+
+
+def solve_slopes(key, X, num_reps, noise_sd=3.0):
+    b_true = jnp.array([3.0, -11.0, 12.0])
+
+    def one(key):
+        y = X @ b_true + noise_sd * jax.random.normal(key, (X.shape[0],))
+        return jnp.linalg.solve(X.T @ X, X.T @ y)[1]
+
+    return jax.vmap(one)(jax.random.split(key, num_reps))
+
+
+def lstsq_slopes(key, X, num_reps):
+    b_true = jnp.array([3.0, -11.0, 12.0])
+    keys = jax.random.split(key, num_reps)
+    return jax.vmap(lambda k: jnp.linalg.lstsq(X, X @ b_true + 3 * jax.random.normal(k, (X.shape[0],)))[0][1])(keys)
+
+
+def numpy_batched_slopes(key, X, num_reps):
+    """No vmap: all the noise drawn at once and one float64 least-squares solve for every column."""
+    X64 = np.asarray(X, np.float64)
+    noise = np.asarray(jax.random.normal(key, (X64.shape[0], num_reps)), np.float64)
+    Y = (X64 @ np.array([3.0, -11.0, 12.0]))[:, None] + 3.0 * noise
+    return list(np.linalg.lstsq(X64, Y, rcond=None)[0][1])
+
+
+jitted_slopes = jax.jit(solve_slopes, static_argnames="num_reps")
+
+
+def reused_key_slopes(key, X, num_reps):
+    b_true = jnp.array([3.0, -11.0, 12.0])
+    one = lambda k: jnp.linalg.solve(X.T @ X, X.T @ (X @ b_true + 3 * jax.random.normal(k, (X.shape[0],))))[1]
+    return jax.vmap(one)(jnp.stack([key] * num_reps))
+
+
+def own_design_slopes(key, X, num_reps):
+    """Ignores the X it is given and draws standard-normal features, as plane_data does."""
+    key_x, key_noise = jax.random.split(key)
+    x = jax.random.normal(key_x, (X.shape[0], 2))
+    return solve_slopes(key_noise, jnp.column_stack([jnp.ones(X.shape[0]), x]), num_reps)
+
+
+def formula_slopes(key, X, num_reps):
+    """Reads the answer off the textbook formula 3 / sqrt(n) instead of refitting."""
+    return -11.0 + 3.0 / np.sqrt(X.shape[0]) * jax.random.normal(key, (num_reps,))
+
+
+def se_slopes(key, X, num_reps):
+    """The standard errors of the refits, not the estimates."""
+    b_true = jnp.array([3.0, -11.0, 12.0])
+    XtX_inv = jnp.linalg.inv(X.T @ X)
+
+    def one(k):
+        y = X @ b_true + 3 * jax.random.normal(k, (X.shape[0],))
+        b = XtX_inv @ X.T @ y
+        return jnp.sqrt(jnp.sum((y - X @ b) ** 2) / (X.shape[0] - 3) * XtX_inv[1, 1])
+
+    return jax.vmap(one)(jax.random.split(key, num_reps))
+
+
+def all_coefficients(key, X, num_reps):
+    b_true = jnp.array([3.0, -11.0, 12.0])
+    one = lambda k: jnp.linalg.solve(X.T @ X, X.T @ (X @ b_true + 3 * jax.random.normal(k, (X.shape[0],))))
+    return jax.vmap(one)(jax.random.split(key, num_reps))
+
+
+def fixed_seed_slopes(key, X, num_reps):
+    """Ignores the key: a NumPy generator with a fixed seed."""
+    X64 = np.asarray(X, np.float64)
+    noise = np.random.default_rng(0).normal(size=(X64.shape[0], num_reps))
+    Y = (X64 @ np.array([3.0, -11.0, 12.0]))[:, None] + 3.0 * noise
+    return np.linalg.lstsq(X64, Y, rcond=None)[0][1]
 
 
 def steps(answer):
@@ -59,16 +142,46 @@ def steps(answer):
 
 
 CORPUS = {
-    "check_mse_gradient": [
-        right(ch04.check_mse_gradient, grad_formula),
-        right(ch04.check_mse_gradient, jax.grad(mse)),
-        right(ch04.check_mse_gradient, lambda b, X, y: jnp.mean(2 * (X @ b - y)[:, None] * X, axis=0)),
-        right(ch04.check_mse_gradient, jax.jit(lambda b, X, y: 2 * X.T @ X @ b / len(y) - 2 * X.T @ y / len(y))),
-        wrong(ch04.check_mse_gradient, lambda b, X, y: 2.0 * X.T @ (X @ b - y), "the MSE is a mean, so divide by n"),
-        wrong(ch04.check_mse_gradient, lambda b, X, y: grad_formula(b, X, y) / X.shape[0], "once too often"),
-        wrong(ch04.check_mse_gradient, lambda b, X, y: 2.0 / (X.shape[0] - 1) * X.T @ (X @ b - y), "n - 1"),
-        wrong(ch04.check_mse_gradient, lambda b, X, y: X.T @ (X @ b - y) / X.shape[0], "factor of 2"),
-        wrong(ch04.check_mse_gradient, lambda b, X, y: 2.0 / X.shape[0] * X.T @ (y - X @ b), "wrong sign"),
+    "check_ridge_gradient": [
+        right(ch04.check_ridge_gradient, ridge_formula),
+        right(ch04.check_ridge_gradient, jax.grad(ridge_loss)),
+        right(
+            ch04.check_ridge_gradient, lambda b, X, y, lam: jnp.mean(2 * (X @ b - y)[:, None] * X, axis=0) + 2 * lam * b
+        ),
+        right(
+            ch04.check_ridge_gradient,
+            jax.jit(lambda b, X, y, lam: 2 * X.T @ X @ b / len(y) - 2 * X.T @ y / len(y) + lam * (b + b)),
+        ),
+        right(
+            ch04.check_ridge_gradient,
+            lambda b, X, y, lam: tuple(np.asarray(ridge_formula(b, X, y, lam), np.float64).tolist()),
+        ),
+        wrong(
+            ch04.check_ridge_gradient,
+            lambda b, X, y, lam: 2.0 * X.T @ (X @ b - y) + 2 * lam * b,
+            "the MSE is a mean, so divide by n",
+        ),
+        wrong(
+            ch04.check_ridge_gradient,
+            lambda b, X, y, lam: grad_formula(b, X, y) / X.shape[0] + 2 * lam * b,
+            "once too often",
+        ),
+        wrong(
+            ch04.check_ridge_gradient,
+            lambda b, X, y, lam: 2.0 / (X.shape[0] - 1) * X.T @ (X @ b - y) + 2 * lam * b,
+            "n - 1",
+        ),
+        wrong(ch04.check_ridge_gradient, lambda b, X, y, lam: grad_formula(b, X, y) + lam * b, "has gradient 2 lam b"),
+        wrong(
+            ch04.check_ridge_gradient, lambda b, X, y, lam: X.T @ (X @ b - y) / X.shape[0] + 2 * lam * b, "factor of 2"
+        ),
+        wrong(ch04.check_ridge_gradient, lambda b, X, y, lam: grad_formula(b, X, y), "the MSE alone"),
+        wrong(
+            ch04.check_ridge_gradient,
+            lambda b, X, y, lam: grad_formula(b, X, y) - 2 * lam * b,
+            "pulls the coefficients",
+        ),
+        wrong(ch04.check_ridge_gradient, lambda b, X, y, lam: -ridge_formula(b, X, y, lam), "wrong sign"),
     ],
     "check_sgd_step": [
         right(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * jax.grad(mse)(b, X, y)),
@@ -88,17 +201,21 @@ CORPUS = {
         wrong(ch04.check_sgd_step, lambda b, X, y, lr: b - grad_formula(b, X, y), "forget to multiply by lr"),
         wrong(ch04.check_sgd_step, lambda b, X, y, lr: -lr * grad_formula(b, X, y), "only the change"),
     ],
-    "check_standard_errors": [
-        right(std_errors, se),
-        right(std_errors, jnp.asarray(se, jnp.float32)),
-        right(std_errors, se_qr),
-        right(std_errors, list(np.sqrt(rss / 38 * np.diag(np.linalg.pinv(X64.T @ X64))))),
-        wrong(std_errors, se**2, "variances"),
-        wrong(std_errors, np.sqrt(rss / 40 * inv_diag), "not by n = 40"),
-        wrong(std_errors, np.sqrt(rss / 39 * inv_diag), "not by n - 1 = 39"),
-        wrong(std_errors, np.sqrt(inv_diag), "multiply diag((X^T X)^-1) by sigma^2"),
-        wrong(std_errors, se[:1], "shape"),
-        wrong(std_errors, se / np.sqrt(40), "sqrt(n)"),
+    "check_fit_standard_error": [
+        right(fit_se, se_fit),
+        right(fit_se, np.float32(se_fit)),
+        right(fit_se, jnp.sqrt(jnp.asarray(x0 @ cov @ x0, jnp.float32))),
+        right(fit_se, se_fit_qr),
+        right(fit_se, [se_fit]),
+        wrong(fit_se, float(np.sqrt(cov[0, 0] + 9 * cov[1, 1])), "only the diagonal"),
+        wrong(fit_se, float(np.sqrt(cov[0, 0]) + 3 * np.sqrt(cov[1, 1])), "standard errors do not add"),
+        wrong(fit_se, se_fit * np.sqrt(38 / 40), "not by n = 40"),
+        wrong(fit_se, se_fit * np.sqrt(38 / 39), "not by n - 1 = 39"),
+        wrong(fit_se, se_fit**2, "that is a variance"),
+        wrong(fit_se, float(np.sqrt(se_fit**2 + rss / 38)), "new observation"),
+        wrong(fit_se, float(np.sqrt(x0 @ np.linalg.inv(X64.T @ X64) @ x0)), "multiply x0^T (X^T X)^-1 x0 by sigma^2"),
+        wrong(fit_se, se_fit * 1.1, "off by a factor of 1.1"),
+        wrong(fit_se, [se_fit, se_fit], "one number"),
     ],
     "check_steps_needed": [
         right(steps, counts),
@@ -112,12 +229,30 @@ CORPUS = {
         wrong(steps, sweep(tol=1e-1), "first within"),
         wrong(steps, {**counts, 0.3: counts[0.3] + 0.5}, "whole number"),
     ],
+    "check_slope_estimates": [
+        right(ch04.check_slope_estimates, solve_slopes),
+        right(ch04.check_slope_estimates, lstsq_slopes),
+        right(ch04.check_slope_estimates, numpy_batched_slopes),
+        right(ch04.check_slope_estimates, jitted_slopes),
+        wrong(ch04.check_slope_estimates, reused_key_slopes, "split the key"),
+        wrong(
+            ch04.check_slope_estimates,
+            lambda key, X, num_reps: solve_slopes(key, X, num_reps, noise_sd=1.0),
+            "times too little",
+        ),
+        wrong(ch04.check_slope_estimates, own_design_slopes, "refit with that X"),
+        wrong(ch04.check_slope_estimates, formula_slopes, "refit with that X"),
+        wrong(ch04.check_slope_estimates, se_slopes, "standard errors"),
+        wrong(ch04.check_slope_estimates, all_coefficients, "only the slope b1"),
+        wrong(ch04.check_slope_estimates, fixed_seed_slopes, "two different keys"),
+    ],
 }
 CHECKS = {
-    "check_mse_gradient": (ch04.check_mse_gradient, True),
+    "check_ridge_gradient": (ch04.check_ridge_gradient, True),
     "check_sgd_step": (ch04.check_sgd_step, True),
-    "check_standard_errors": (std_errors, False),
+    "check_fit_standard_error": (fit_se, False),
     "check_steps_needed": (steps, False),
+    "check_slope_estimates": (ch04.check_slope_estimates, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 ROBUSTNESS["check_steps_needed"].append(wrong(steps, {lr: float("nan") for lr in ch04.LEARNING_RATES}, "finite"))

@@ -29,34 +29,64 @@ def _mse_gradient(b: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return 2.0 / X64.shape[0] * X64.T @ (X64 @ np.asarray(b, np.float64) - np.asarray(y, np.float64))
 
 
-@checker("mse_gradient", function=True)
-def check_mse_gradient(mse_gradient: Callable[[Any, Any, Any], Any]) -> Feedback:
-    """Exercise 4.1: ``mse_gradient(b, X, y)`` should be ``2/n X^T (X b - y)``, the gradient of the MSE.
+#: The penalty weight of exercise 4.1's check.
+RIDGE_LAMBDA = 0.3
 
-    The reference is that formula in float64 NumPy on three random problems.
+
+@checker("ridge_gradient", function=True)
+def check_ridge_gradient(ridge_gradient: Callable[[Any, Any, Any, float], Any]) -> Feedback:
+    """Exercise 4.1: ``ridge_gradient(b, X, y, lam)`` should be ``2/n X^T (X b - y) + 2 lam b``.
+
+    That is the gradient of ``mean((X b - y)^2) + lam * sum(b^2)``. The reference is that formula
+    in float64 NumPy on three random problems; the usual slips (the gradient of the sum of
+    squares, ``1/n`` twice or ``1/(n - 1)``, a lost factor 2 in either term, no penalty, the
+    wrong sign) are named.
 
     Example:
-      >>> check_mse_gradient(lambda b, X, y: 2.0 / X.shape[0] * X.T @ (X @ b - y))
-      Correct: mse_gradient agrees with jax.grad of the MSE on 3 test inputs
+      >>> check_ridge_gradient(lambda b, X, y, lam: 2.0 / X.shape[0] * X.T @ (X @ b - y) + 2 * lam * b)
+      Correct: ridge_gradient agrees with the gradient of MSE + lam * sum(b^2) on 3 test inputs
     """
+    lam = RIDGE_LAMBDA
     for i, (b, X, y) in enumerate(regression_problems([(5, 2), (8, 3), (20, 4)], seed=41), start=1):
-        got = call_student(mse_gradient, b, X, y, name="mse_gradient", where=f"on test input {i}")
+        got = call_student(ridge_gradient, b, X, y, lam, name="ridge_gradient", where=f"on test input {i}")
         n = X.shape[0]
-        hints = sample_size_hints(n)
-        hints[float(n)] = "that is the gradient of the sum of squares; the MSE is a mean, so divide by n"
-        hints[float(n) / 2] = "divide by n (the MSE is a mean) and keep the factor 2 from the square"
-        hints[0.5] = "the derivative of a square brings down a factor of 2"
+        data = _mse_gradient(b, X, y)
+        penalty = 2.0 * lam * np.asarray(b, np.float64)
+        expected = data + penalty
+        got_array = as_array(got)
+        if got_array is not None and got_array.shape == expected.shape and np.all(np.isfinite(got_array)):
+            slips = [
+                (
+                    n * data + penalty,
+                    f"the data term is the gradient of the sum of squares: the MSE is a mean, so divide by n = {n}",
+                ),
+                (
+                    data / n + penalty,
+                    f"you divided the data term by n = {n} once too often: 2/n X^T (X b - y) is already a mean",
+                ),
+                (
+                    data * n / (n - 1) + penalty,
+                    f"you divided by n - 1 = {n - 1} instead of n = {n}: the MSE is a mean over n rows",
+                ),
+                (data + penalty / 2, "the penalty lam * sum(b^2) has gradient 2 lam b: the factor 2 is missing"),
+                (
+                    data / 2 + penalty,
+                    "the derivative of a square brings down a factor of 2: the data term is (2/n) X^T (X b - y)",
+                ),
+                (data, "that is the gradient of the MSE alone: add the penalty's gradient 2 lam b"),
+                (data - penalty, "the penalty's gradient is + 2 lam b: it pulls the coefficients towards zero"),
+            ]
+            for wrong, message in slips:
+                if np.allclose(got_array, wrong, rtol=1e-3, atol=1e-4) and not np.allclose(
+                    wrong, expected, rtol=1e-3, atol=1e-4
+                ):
+                    return Feedback(False, f"ridge_gradient on test input {i} (n = {n}): {message}")
         result = compare_arrays(
-            got,
-            _mse_gradient(b, X, y),
-            name=f"mse_gradient(...) on test input {i} (n = {n})",
-            rtol=1e-3,
-            atol=1e-4,
-            hints=hints,
+            got, expected, name=f"ridge_gradient(...) on test input {i} (n = {n})", rtol=1e-3, atol=1e-4
         )
         if not result.ok:
             return result
-    return Feedback(True, "mse_gradient agrees with jax.grad of the MSE on 3 test inputs")
+    return Feedback(True, "ridge_gradient agrees with the gradient of MSE + lam * sum(b^2) on 3 test inputs")
 
 
 @checker("sgd_step", function=True)
@@ -106,46 +136,70 @@ def check_sgd_step(sgd_step: Callable[[Any, Any, Any, float], Any]) -> Feedback:
     return Feedback(True, "sgd_step agrees with b - lr * grad(MSE of the batch) on 3 batches")
 
 
-def _ols_standard_errors(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+#: The point at which exercise 4.3 asks for the standard error of the fitted line.
+X0 = 3.0
+
+
+def _fit_se_parts(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """``(x0, sigma^2 = RSS / (n - p), (X^T X)^-1)`` in float64 for the line of exercise 4.3."""
     b = np.linalg.lstsq(X, y, rcond=None)[0]
     residuals = y - X @ b
     n, p = X.shape
-    return np.sqrt(residuals @ residuals / (n - p) * np.diag(np.linalg.inv(X.T @ X)))
+    return np.array([1.0, X0]), float(residuals @ residuals / (n - p)), np.linalg.inv(X.T @ X)
 
 
-@checker("std_errors")
-def check_standard_errors(std_errors: Any, X: Any, y: Any) -> Feedback:
-    """Exercise 4.3: ``std_errors`` should be ``sqrt(diag(RSS / (n - p) * inv(X^T X)))``, shape ``(p,)``.
+@checker("se_fit")
+def check_fit_standard_error(se_fit: Any, X: Any, y: Any) -> Feedback:
+    """Exercise 4.3: ``se_fit`` should be ``sqrt(x0^T sigma^2 (X^T X)^-1 x0)`` with ``x0 = (1, 3)``.
 
-    The reference is that formula in float64 NumPy (the classical OLS standard errors);
-    the usual slips (a variance instead of a standard deviation, ``RSS / n`` or ``RSS / (n - 1)``,
-    no ``sigma^2`` at all) are named.
+    The standard error of the fitted line ``b0 + 3 b1``, with ``sigma^2 = RSS / (n - p)`` and the
+    full covariance matrix. The reference is that formula in float64 NumPy; the usual slips (the
+    diagonal only, standard errors added, ``RSS / n`` or ``RSS / (n - 1)``, a variance, the
+    standard error of a new observation) are named.
     """
     X64, y64 = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    expected = _ols_standard_errors(X64, y64)
     n, p = X64.shape
-    got = as_array(std_errors)
-    if got is not None and got.shape == expected.shape and np.all(np.isfinite(got)):
-        if np.allclose(got, expected**2, rtol=1e-3):
-            return Feedback(False, "those are variances: take the square root to get standard errors")
-        if np.allclose(got, expected * np.sqrt((n - p) / n), rtol=1e-3):
-            return Feedback(
-                False,
-                f"divide the RSS by n - p = {n - p}, not by n = {n}: the p fitted "
-                "coefficients use up p degrees of freedom",
-            )
-        if p != 1 and np.allclose(got, expected * np.sqrt((n - p) / (n - 1)), rtol=1e-3):
-            return Feedback(
-                False,
-                f"divide the RSS by n - p = {n - p}, not by n - 1 = {n - 1}: each of the p = {p} "
-                "coefficients uses up one degree of freedom",
-            )
-        bare = np.sqrt(np.diag(np.linalg.inv(X64.T @ X64)))
-        if np.allclose(got, bare, rtol=1e-3):
-            return Feedback(False, "multiply diag((X^T X)^-1) by sigma^2 = RSS / (n - p) before the square root")
-        if np.allclose(got, expected / np.sqrt(n), rtol=1e-3):
-            return Feedback(False, "those are divided by sqrt(n) once more: (X^T X)^-1 already shrinks like 1/n")
-    return compare_arrays(std_errors, expected, name="std_errors", rtol=1e-3, atol=1e-6)
+    x0, sigma2, inv = _fit_se_parts(X64, y64)
+    variance = sigma2 * float(x0 @ inv @ x0)
+    expected = np.sqrt(variance)
+    value = as_number(se_fit, "se_fit")
+    se = np.sqrt(sigma2 * np.diag(inv))
+    slips = [
+        (
+            np.sqrt(sigma2 * float(x0**2 @ np.diag(inv))),
+            "you used only the diagonal of the covariance matrix: "
+            "b0 and b1 are correlated, so x0^T Var(b) x0 needs the off-diagonal term 2 * 3 * Cov(b0, b1) too",
+        ),
+        (
+            float(se @ x0),
+            "standard errors do not add: the variance of b0 + 3 b1 is x0^T Var(b) x0, so take the square root of that",
+        ),
+        (
+            expected * np.sqrt((n - p) / n),
+            f"divide the RSS by n - p = {n - p}, not by n = {n}: the two fitted "
+            "coefficients use up two degrees of freedom",
+        ),
+        (
+            expected * np.sqrt((n - p) / (n - 1)),
+            f"divide the RSS by n - p = {n - p}, not by n - 1 = {n - 1}: each "
+            f"of the p = {p} coefficients uses up one degree of freedom",
+        ),
+        (variance, "that is a variance: take the square root to get a standard error"),
+        (
+            np.sqrt(variance + sigma2),
+            "that is the standard error for a new observation at x = 3 (it adds the noise "
+            "variance sigma^2); the exercise asks for the fitted line's value b0 + 3 b1",
+        ),
+        (
+            np.sqrt(float(x0 @ inv @ x0)),
+            "multiply x0^T (X^T X)^-1 x0 by sigma^2 = RSS / (n - p) before the square root",
+        ),
+    ]
+    if not np.isclose(value, expected, rtol=1e-3):
+        for wrong, message in slips:
+            if np.isclose(value, wrong, rtol=1e-3):
+                return Feedback(False, message)
+    return compare_arrays(value, expected, name="se_fit", rtol=1e-3, atol=1e-6)
 
 
 #: The learning rates of exercise 4.4.
@@ -225,4 +279,100 @@ def check_steps_needed(steps_needed: Any, X: Any, y: Any, *, tol: float = 1e-3, 
             )
     return Feedback(
         True, f"the step counts match; the fastest learning rate is {min(LEARNING_RATES, key=lambda lr: counts[lr])}"
+    )
+
+
+#: The true coefficients and noise level that exercise 4.5 simulates (Chapter 4's plane).
+SIMULATED_COEFFICIENTS = (3.0, -11.0, 12.0)
+SIMULATED_NOISE_SD = 3.0
+
+
+def _simulation_design(seed: int, n: int) -> np.ndarray:
+    """A design whose features are neither standard nor independent, so that the spread of the
+    slope differs from ``3 / sqrt(n)``: an answer must use the ``X`` it is given."""
+    rng = np.random.default_rng(seed)
+    x1 = 2.0 * rng.normal(size=n)
+    x2 = 0.6 * x1 + rng.normal(size=n)
+    return np.column_stack([np.ones(n), x1, x2]).astype(np.float32)
+
+
+@checker("slope_estimates", function=True)
+def check_slope_estimates(slope_estimates: Callable[[Any, Any, int], Any], *, num_reps: int = 1000) -> Feedback:
+    """Exercise 4.5: ``slope_estimates(key, X, num_reps)`` should return ``num_reps`` least-squares
+    slopes ``b1``, each refitted after redrawing the noise of ``y = X (3, -11, 12) + 3 eps``.
+
+    Called on two designs of the check's own (``n = 250`` and ``n = 4000``, features with other
+    variances than the chapter's, and correlated) with keys of its own. The estimates must centre
+    on -11 (within 6 Monte Carlo standard errors) and spread as ``3 sqrt([(X^T X)^-1]_11)`` (within
+    15 %, about 7 Monte Carlo standard errors for 1000 draws); a different key must give different
+    draws. Named slips: one key reused for every draw, noise of standard deviation 1, all three
+    coefficients returned, standard errors instead of estimates, a design other than ``X``.
+    """
+    import jax  # imported here: the other checkers of this chapter need only NumPy
+    import jax.numpy as jnp
+
+    measured = {}
+    for i, n in enumerate((250, 4000)):
+        X = _simulation_design(70 + i, n)
+        X64 = X.astype(np.float64)
+        expected_sd = SIMULATED_NOISE_SD * float(np.sqrt(np.linalg.inv(X64.T @ X64)[1, 1]))
+        where = f"on a design with n = {n}"
+        got = call_student(
+            slope_estimates, jax.random.key(100 + i), jnp.asarray(X), num_reps, name="slope_estimates", where=where
+        )
+        slopes = as_array(got)
+        if slopes is None:
+            raise fail(f"slope_estimates should return an array of {num_reps} slopes; got {type(got).__name__}")
+        if slopes.shape == (num_reps, 3):
+            raise fail(
+                f"slope_estimates returned all three coefficients, shape {slopes.shape}: return only the slope b1 "
+                f"(column 1), shape ({num_reps},)"
+            )
+        if slopes.shape != (num_reps,):
+            raise fail(f"slope_estimates(key, X, {num_reps}) should have shape ({num_reps},); got {slopes.shape}")
+        if not np.all(np.isfinite(slopes)):
+            raise fail(f"slope_estimates {where} contains NaN or infinity")
+        if np.ptp(slopes) == 0:
+            raise fail(
+                "all the slopes are equal: each redraw needs a key of its own; split the key, "
+                "e.g. jax.random.split(key, num_reps), instead of reusing it"
+            )
+        mean, sd = float(np.mean(slopes)), float(np.std(slopes, ddof=1))
+        b1 = SIMULATED_COEFFICIENTS[1]
+        if abs(mean - b1) > 6 * expected_sd / np.sqrt(num_reps):
+            if abs(mean - expected_sd) < 0.5 * expected_sd:
+                raise fail(
+                    f"those look like standard errors (mean {mean:.3g}), not estimates: return the refitted "
+                    "slopes b1 themselves"
+                )
+            raise fail(
+                f"the slopes {where} average {mean:.4g}, but least squares is unbiased: they should centre on "
+                f"the true slope {b1:g} (y = X @ (3, -11, 12) + 3 * noise)"
+            )
+        ratio = sd / expected_sd
+        if abs(ratio - 1) > 0.15:
+            if abs(ratio - 1 / SIMULATED_NOISE_SD) < 0.05:
+                raise fail(
+                    f"the slopes spread {SIMULATED_NOISE_SD:g} times too little: the noise has standard "
+                    f"deviation {SIMULATED_NOISE_SD:g}, so multiply the standard-normal draws by it"
+                )
+            raise fail(
+                f"the slopes {where} have standard deviation {sd:.3g}, but for the X the check passed "
+                f"3 sqrt([(X^T X)^-1]_11) = {expected_sd:.3g}: refit with that X, redrawing only the noise"
+            )
+        if i == 0:
+            again = as_array(
+                call_student(
+                    slope_estimates, jax.random.key(200), jnp.asarray(X), num_reps, name="slope_estimates", where=where
+                )
+            )
+            if again is not None and again.shape == slopes.shape and np.array_equal(again, slopes):
+                raise fail(
+                    "slope_estimates gives the same slopes for two different keys: draw the noise from the "
+                    "key it is given"
+                )
+        measured[n] = (sd, expected_sd)
+    shown = "; ".join(f"n = {n}: sd {sd:.2g} (formula {formula:.2g})" for n, (sd, formula) in measured.items())
+    return Feedback(
+        True, f"the slopes centre on -11 and spread as sigma^2 (X^T X)^-1 says, on the check's designs: {shown}"
     )
