@@ -17,6 +17,43 @@ def grad_formula(b, X, y):
     return 2.0 / X.shape[0] * X.T @ (X @ b - y)
 
 
+def epoch_by_scan(b, X, y, lr, order, batch_size):
+    def one_step(b, rows):
+        return b - lr * jax.grad(mse)(b, X[rows], y[rows]), None
+
+    return jax.lax.scan(one_step, b, order.reshape(-1, batch_size))[0]
+
+
+def epoch_loop(b, X, y, lr, order, batch_size):
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        b = b - lr * grad_formula(b, X[rows], y[rows])
+    return b
+
+
+def epoch_numpy(b, X, y, lr, order, batch_size):
+    b, X, y, order = (np.asarray(a) for a in (b, X, y, order))
+    b = b.astype(np.float64)
+    for rows in np.split(order, len(order) // batch_size):
+        residual = X[rows] @ b - y[rows]
+        b = b - lr * 2 * np.mean(residual[:, None] * X[rows], axis=0)
+    return tuple(b)
+
+
+def epoch_loop_with(*, lr_factor=lambda B: 1, full_data=False, in_row_order=False, one_step=False):
+    def sgd_epoch(b, X, y, lr, order, batch_size):
+        if in_row_order:
+            order = jnp.arange(len(order))
+        for start in range(0, len(order), batch_size):
+            rows = jnp.arange(len(order)) if full_data else order[start : start + batch_size]
+            b = b - lr * lr_factor(batch_size) * grad_formula(b, X[rows], y[rows])
+            if one_step:
+                break
+        return b
+
+    return sgd_epoch
+
+
 def ridge_loss(b, X, y, lam):
     return mse(b, X, y) + lam * jnp.sum(b**2)
 
@@ -183,23 +220,17 @@ CORPUS = {
         ),
         wrong(ch04.check_ridge_gradient, lambda b, X, y, lam: -ridge_formula(b, X, y, lam), "wrong sign"),
     ],
-    "check_sgd_step": [
-        right(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * jax.grad(mse)(b, X, y)),
-        right(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * grad_formula(b, X, y)),
-        right(ch04.check_sgd_step, jax.jit(lambda b, X, y, lr: b - lr * grad_formula(b, X, y))),
-        right(
-            ch04.check_sgd_step,
-            lambda b, X, y, lr: np.asarray(b, np.float64) - lr * 2 * np.mean((X @ b - y)[:, None] * X, axis=0),
-        ),
-        wrong(
-            ch04.check_sgd_step,
-            lambda b, X, y, lr: b - lr * grad_formula(b, X, y) / len(y),
-            "don't divide by the batch size again",
-        ),
-        wrong(ch04.check_sgd_step, lambda b, X, y, lr: b - lr * 2 * X.T @ (X @ b - y), "sum of squares"),
-        wrong(ch04.check_sgd_step, lambda b, X, y, lr: b + lr * grad_formula(b, X, y), "uphill"),
-        wrong(ch04.check_sgd_step, lambda b, X, y, lr: b - grad_formula(b, X, y), "forget to multiply by lr"),
-        wrong(ch04.check_sgd_step, lambda b, X, y, lr: -lr * grad_formula(b, X, y), "only the change"),
+    "check_sgd_epoch": [
+        right(ch04.check_sgd_epoch, epoch_by_scan),
+        right(ch04.check_sgd_epoch, jax.jit(epoch_by_scan, static_argnames="batch_size")),
+        right(ch04.check_sgd_epoch, epoch_loop),
+        right(ch04.check_sgd_epoch, epoch_numpy),
+        wrong(ch04.check_sgd_epoch, epoch_loop_with(lr_factor=lambda B: 1 / B), "don't divide by the batch size again"),
+        wrong(ch04.check_sgd_epoch, epoch_loop_with(lr_factor=lambda B: B), "sum of squares"),
+        wrong(ch04.check_sgd_epoch, epoch_loop_with(full_data=True), "every step used all the rows"),
+        wrong(ch04.check_sgd_epoch, epoch_loop_with(in_row_order=True), "in the order given by `order`"),
+        wrong(ch04.check_sgd_epoch, epoch_loop_with(one_step=True), "that is one step"),
+        wrong(ch04.check_sgd_epoch, lambda b, X, y, lr, order, batch_size: b, "differs from the reference"),
     ],
     "check_fit_standard_error": [
         right(fit_se, se_fit),
@@ -249,7 +280,7 @@ CORPUS = {
 }
 CHECKS = {
     "check_ridge_gradient": (ch04.check_ridge_gradient, True),
-    "check_sgd_step": (ch04.check_sgd_step, True),
+    "check_sgd_epoch": (ch04.check_sgd_epoch, True),
     "check_fit_standard_error": (fit_se, False),
     "check_steps_needed": (steps, False),
     "check_slope_estimates": (ch04.check_slope_estimates, True),

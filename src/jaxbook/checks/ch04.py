@@ -20,7 +20,6 @@ from jaxbook.checks._core import (
     compare_arrays,
     fail,
     regression_problems,
-    sample_size_hints,
 )
 
 
@@ -89,51 +88,88 @@ def check_ridge_gradient(ridge_gradient: Callable[[Any, Any, Any, float], Any]) 
     return Feedback(True, "ridge_gradient agrees with the gradient of MSE + lam * sum(b^2) on 3 test inputs")
 
 
-@checker("sgd_step", function=True)
-def check_sgd_step(sgd_step: Callable[[Any, Any, Any, float], Any]) -> Feedback:
-    """Exercise 4.2: ``sgd_step(b, X_batch, y_batch, lr)`` should return ``b - lr * grad MSE_batch(b)``.
+def _epoch(b: np.ndarray, X: np.ndarray, y: np.ndarray, lr: float, batches: np.ndarray) -> np.ndarray:
+    """Mini-batch SGD on the MSE in float64, one step per row of ``batches`` (row indices)."""
+    b = np.asarray(b, np.float64)
+    for rows in batches:
+        b = b - lr * _mse_gradient(b, X[rows], y[rows])
+    return b
 
-    Tested on batches of 4, 10 and 25 rows; the update ``b - sgd_step(...)`` is compared with
-    ``lr`` times the gradient of the batch's mean squared error, so that dividing by the batch
-    size again is recognised.
+
+@checker("sgd_epoch", function=True)
+def check_sgd_epoch(sgd_epoch: Callable[..., Any]) -> Feedback:
+    """Exercise 4.2: ``sgd_epoch(b, X, y, lr, order, batch_size)`` should run one epoch of mini-batch SGD.
+
+    The batches are the rows ``order[0:B]``, ``order[B:2B]``, ... in turn, each step
+    ``b - lr * grad MSE_batch(b)``. Tested on two problems (40 rows in batches of 8, 60 rows in
+    batches of 20) against a float64 NumPy loop; the usual slips (dividing by the batch size
+    again, the batch's sum of squares, every step on all the data, the rows in their original
+    order instead of ``order``, a single step) are named.
 
     Example:
-      >>> check_sgd_step(lambda b, X, y, lr: b - lr * 2.0 / len(y) * X.T @ (X @ b - y))
-      Correct: sgd_step agrees with b - lr * grad(MSE of the batch) on 3 batches
+      >>> import jax, jax.numpy as jnp
+      >>> def sgd_epoch(b, X, y, lr, order, batch_size):
+      ...     for rows in order.reshape(-1, batch_size):
+      ...         b = b - lr * 2.0 / batch_size * X[rows].T @ (X[rows] @ b - y[rows])
+      ...     return b
+      >>> check_sgd_epoch(sgd_epoch)
+      Correct: sgd_epoch agrees with one epoch of mini-batch SGD on 2 problems
     """
-    lr = 0.1
-    for i, (b, X, y) in enumerate(regression_problems([(4, 3), (10, 3), (25, 3)], seed=42), start=1):
-        got = call_student(sgd_step, b, X, y, lr, name="sgd_step", where=f"on batch {i}")
+    import jax.numpy as jnp  # the student's function may index with traced rows: give it JAX arrays
+
+    lr = 0.05
+    problems = regression_problems([(40, 3), (60, 2)], seed=43)
+    for i, ((b, X, y), batch_size) in enumerate(zip(problems, (8, 20)), start=1):
+        n = X.shape[0]
+        order = np.random.default_rng(50 + i).permutation(n)
+        got = call_student(
+            sgd_epoch,
+            jnp.asarray(b),
+            jnp.asarray(X),
+            jnp.asarray(y),
+            lr,
+            jnp.asarray(order),
+            batch_size,
+            name="sgd_epoch",
+            where=f"on problem {i}",
+        )
+        X64, y64 = X.astype(np.float64), y.astype(np.float64)
+        batches = order.reshape(-1, batch_size)
+        expected = _epoch(b, X64, y64, lr, batches)
         got_array = as_array(got)
-        if got_array is None or got_array.shape != b.shape:
-            return compare_arrays(got, b, name=f"sgd_step(...) on batch {i}")
-        update = np.asarray(b, dtype=np.float64) - got_array
-        size = X.shape[0]
-        hints = sample_size_hints(size)
-        hints[1.0 / size] = (
-            "the mini-batch loss is already a mean, so its gradient is already an average: don't divide by the batch size again"
-        )
-        hints[float(size)] = "that is the gradient of the batch's sum of squares: use its mean"
-        hints[10.0] = "the step is lr * gradient: did you forget to multiply by lr?"
-        hints[0.5] = "the gradient of the MSE is (2/n) X^T (X b - y): the 2 is missing"
-        result = compare_arrays(
-            update,
-            lr * _mse_gradient(b, X, y),
-            name=f"the step b - sgd_step(...) on a batch of {size}",
-            rtol=1e-3,
-            atol=1e-5,
-            hints=hints,
-        )
+        if got_array is not None and got_array.shape == expected.shape and np.all(np.isfinite(got_array)):
+            if not np.allclose(got_array, expected, rtol=1e-3, atol=1e-5):
+                all_rows = np.tile(np.arange(n), (len(batches), 1))
+                slips = [
+                    (
+                        _epoch(b, X64, y64, lr / batch_size, batches),
+                        "the mini-batch loss is already a mean, so its gradient is already an average: don't divide "
+                        "by the batch size again",
+                    ),
+                    (
+                        _epoch(b, X64, y64, lr * batch_size, batches),
+                        "that uses the gradient of the batch's sum of squares: use the gradient of its mean",
+                    ),
+                    (
+                        _epoch(b, X64, y64, lr, all_rows),
+                        "every step used all the rows: each step should use only its mini-batch, X[rows] and y[rows]",
+                    ),
+                    (
+                        _epoch(b, X64, y64, lr, np.arange(n).reshape(-1, batch_size)),
+                        "the batches follow the rows' original order: take them in the order given by `order`",
+                    ),
+                    (
+                        _epoch(b, X64, y64, lr, batches[:1]),
+                        f"that is one step: an epoch of {n} rows in batches of {batch_size} has {len(batches)} steps",
+                    ),
+                ]
+                for wrong, message in slips:
+                    if np.allclose(got_array, wrong, rtol=1e-3, atol=1e-5):
+                        return Feedback(False, f"sgd_epoch on problem {i}: {message}")
+        result = compare_arrays(got, expected, name=f"sgd_epoch(...) on problem {i}", rtol=1e-3, atol=1e-5)
         if not result.ok:
-            if "wrong sign" in result.message:
-                return Feedback(False, "sgd_step moves uphill: subtract lr * gradient, don't add it")
-            if np.allclose(got_array, -lr * _mse_gradient(b, X, y), rtol=1e-3, atol=1e-5):
-                return Feedback(
-                    False,
-                    "sgd_step returns only the change -lr * gradient: return the new coefficients b - lr * gradient",
-                )
             return result
-    return Feedback(True, "sgd_step agrees with b - lr * grad(MSE of the batch) on 3 batches")
+    return Feedback(True, "sgd_epoch agrees with one epoch of mini-batch SGD on 2 problems")
 
 
 #: The point at which exercise 4.3 asks for the standard error of the fitted line.
