@@ -174,6 +174,54 @@ def fixed_seed_slopes(key, X, num_reps):
     return np.linalg.lstsq(X64, Y, rcond=None)[0][1]
 
 
+def epoch_fori(b, X, y, lr, order, batch_size):
+    """A lax.fori_loop over batch numbers, each batch cut out with dynamic_slice."""
+
+    def body(i, b):
+        rows = jax.lax.dynamic_slice(order, (i * batch_size,), (batch_size,))
+        return b - lr * grad_formula(b, X[rows], y[rows])
+
+    return jax.lax.fori_loop(0, len(order) // batch_size, body, b)
+
+
+def one_draw_slopes(key, X, num_reps):
+    """No split: one (num_reps, n) draw of noise and one solve for all its rows."""
+    noise = jax.random.normal(key, (num_reps, X.shape[0]))
+    Y = X @ jnp.array([3.0, -11.0, 12.0]) + 3.0 * noise
+    return jnp.linalg.solve(X.T @ X, X.T @ Y.T)[1]
+
+
+def scan_pair_epoch(b, X, y, lr, order, batch_size):
+    """Returns what lax.scan returns, the pair (carry, stacked outputs), instead of the carry."""
+
+    def one_step(b, rows):
+        return b - lr * jax.grad(mse)(b, X[rows], y[rows]), None
+
+    return jax.lax.scan(one_step, b, order.reshape(-1, batch_size))
+
+
+def column_slopes(column, noise_sd=3.0):
+    def slopes(key, X, num_reps):
+        b_true = jnp.array([3.0, -11.0, 12.0])
+        one = lambda k: jnp.linalg.solve(X.T @ X, X.T @ (X @ b_true + noise_sd * jax.random.normal(k, (X.shape[0],))))
+        return jax.vmap(one)(jax.random.split(key, num_reps))[:, column]
+
+    return slopes
+
+
+def sweep_against_truth():
+    """Compares the path with the true coefficients, not the closed form: never within 1e-3."""
+    X = X_plane.astype(np.float64)
+    counts = {}
+    for lr in ch04.LEARNING_RATES:
+        b, path = np.zeros(3), [np.zeros(3)]
+        for _ in range(300):
+            b = b - lr * 2.0 / len(y_plane) * X.T @ (X @ b - y_plane)
+            path.append(b)
+        counts[lr] = int(np.argmax(np.max(np.abs(np.array(path) - [3.0, -1.0, 2.0]), axis=1) < 1e-3))
+    return counts
+
+
 def steps(answer):
     return ch04.check_steps_needed(answer, X_plane, y_plane)
 
@@ -219,18 +267,25 @@ CORPUS = {
             "pulls the coefficients",
         ),
         wrong(ch04.check_ridge_gradient, lambda b, X, y, lam: -ridge_formula(b, X, y, lam), "wrong sign"),
+        wrong(
+            ch04.check_ridge_gradient,
+            lambda b, X, y, lam: grad_formula(b, X, y) + 2 * lam * jnp.concatenate([jnp.zeros(1), b[1:]]),
+            "b0 included",
+        ),
     ],
     "check_sgd_epoch": [
         right(ch04.check_sgd_epoch, epoch_by_scan),
         right(ch04.check_sgd_epoch, jax.jit(epoch_by_scan, static_argnames="batch_size")),
         right(ch04.check_sgd_epoch, epoch_loop),
         right(ch04.check_sgd_epoch, epoch_numpy),
+        right(ch04.check_sgd_epoch, epoch_fori),
         wrong(ch04.check_sgd_epoch, epoch_loop_with(lr_factor=lambda B: 1 / B), "don't divide by the batch size again"),
         wrong(ch04.check_sgd_epoch, epoch_loop_with(lr_factor=lambda B: B), "sum of squares"),
         wrong(ch04.check_sgd_epoch, epoch_loop_with(full_data=True), "every step used all the rows"),
         wrong(ch04.check_sgd_epoch, epoch_loop_with(in_row_order=True), "in the order given by `order`"),
         wrong(ch04.check_sgd_epoch, epoch_loop_with(one_step=True), "that is one step"),
         wrong(ch04.check_sgd_epoch, lambda b, X, y, lr, order, batch_size: b, "differs from the reference"),
+        wrong(ch04.check_sgd_epoch, scan_pair_epoch, "return only the carry"),
     ],
     "check_fit_standard_error": [
         right(fit_se, se_fit),
@@ -245,6 +300,7 @@ CORPUS = {
         wrong(fit_se, se_fit**2, "that is a variance"),
         wrong(fit_se, float(np.sqrt(se_fit**2 + rss / 38)), "new observation"),
         wrong(fit_se, float(np.sqrt(x0 @ np.linalg.inv(X64.T @ X64) @ x0)), "multiply x0^T (X^T X)^-1 x0 by sigma^2"),
+        wrong(fit_se, float(2.0 * np.sqrt(x0 @ np.linalg.inv(X64.T @ X64) @ x0)), "true noise level sigma = 2"),
         wrong(fit_se, se_fit * 1.1, "off by a factor of 1.1"),
         wrong(fit_se, [se_fit, se_fit], "one number"),
     ],
@@ -259,12 +315,14 @@ CORPUS = {
         wrong(steps, list(counts.values()), "should be a dict"),
         wrong(steps, sweep(tol=1e-1), "first within"),
         wrong(steps, {**counts, 0.3: counts[0.3] + 0.5}, "whole number"),
+        wrong(steps, sweep_against_truth(), "not with the true coefficients"),
     ],
     "check_slope_estimates": [
         right(ch04.check_slope_estimates, solve_slopes),
         right(ch04.check_slope_estimates, lstsq_slopes),
         right(ch04.check_slope_estimates, numpy_batched_slopes),
         right(ch04.check_slope_estimates, jitted_slopes),
+        right(ch04.check_slope_estimates, one_draw_slopes),
         wrong(ch04.check_slope_estimates, reused_key_slopes, "split the key"),
         wrong(
             ch04.check_slope_estimates,
@@ -276,6 +334,9 @@ CORPUS = {
         wrong(ch04.check_slope_estimates, se_slopes, "standard errors"),
         wrong(ch04.check_slope_estimates, all_coefficients, "only the slope b1"),
         wrong(ch04.check_slope_estimates, fixed_seed_slopes, "two different keys"),
+        wrong(ch04.check_slope_estimates, column_slopes(0), "that is column 0"),
+        wrong(ch04.check_slope_estimates, column_slopes(2), "that is column 2"),
+        wrong(ch04.check_slope_estimates, column_slopes(1, noise_sd=9.0), "its variance 9"),
     ],
 }
 CHECKS = {

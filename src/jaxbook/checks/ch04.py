@@ -38,8 +38,8 @@ def check_ridge_gradient(ridge_gradient: Callable[[Any, Any, Any, float], Any]) 
 
     That is the gradient of ``mean((X b - y)^2) + lam * sum(b^2)``. The reference is that formula
     in float64 NumPy on three random problems; the usual slips (the gradient of the sum of
-    squares, ``1/n`` twice or ``1/(n - 1)``, a lost factor 2 in either term, no penalty, the
-    wrong sign) are named.
+    squares, ``1/n`` twice or ``1/(n - 1)``, a lost factor 2 in either term, no penalty, no
+    penalty on ``b0``, the wrong sign) are named.
 
     Example:
       >>> check_ridge_gradient(lambda b, X, y, lam: 2.0 / X.shape[0] * X.T @ (X @ b - y) + 2 * lam * b)
@@ -73,6 +73,11 @@ def check_ridge_gradient(ridge_gradient: Callable[[Any, Any, Any, float], Any]) 
                     "the derivative of a square brings down a factor of 2: the data term is (2/n) X^T (X b - y)",
                 ),
                 (data, "that is the gradient of the MSE alone: add the penalty's gradient 2 lam b"),
+                (
+                    data + np.concatenate([[0.0], penalty[1:]]),
+                    "the penalty here is lam * sum(b^2) over every coefficient, b0 included: its gradient is "
+                    "2 lam b in every entry",
+                ),
                 (data - penalty, "the penalty's gradient is + 2 lam b: it pulls the coefficients towards zero"),
             ]
             for wrong, message in slips:
@@ -104,7 +109,7 @@ def check_sgd_epoch(sgd_epoch: Callable[..., Any]) -> Feedback:
     ``b - lr * grad MSE_batch(b)``. Tested on two problems (40 rows in batches of 8, 60 rows in
     batches of 20) against a float64 NumPy loop; the usual slips (dividing by the batch size
     again, the batch's sum of squares, every step on all the data, the rows in their original
-    order instead of ``order``, a single step) are named.
+    order instead of ``order``, a single step, the pair that ``lax.scan`` returns) are named.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -133,6 +138,12 @@ def check_sgd_epoch(sgd_epoch: Callable[..., Any]) -> Feedback:
             name="sgd_epoch",
             where=f"on problem {i}",
         )
+        if isinstance(got, tuple) and len(got) == 2 and np.shape(got[0]) == np.shape(b):
+            return Feedback(
+                False,
+                f"sgd_epoch on problem {i} returned a pair: lax.scan returns (final carry, stacked outputs), "
+                "so return only the carry, the coefficients (e.g. jax.lax.scan(...)[0])",
+            )
         X64, y64 = X.astype(np.float64), y.astype(np.float64)
         batches = order.reshape(-1, batch_size)
         expected = _epoch(b, X64, y64, lr, batches)
@@ -174,6 +185,9 @@ def check_sgd_epoch(sgd_epoch: Callable[..., Any]) -> Feedback:
 
 #: The point at which exercise 4.3 asks for the standard error of the fitted line.
 X0 = 3.0
+#: The noise level that exercise 4.3's data were simulated with (``noise_sd=2.0``), unknown to a
+#: reader of real data.
+FIT_NOISE_SD = 2.0
 
 
 def _fit_se_parts(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
@@ -191,7 +205,7 @@ def check_fit_standard_error(se_fit: Any, X: Any, y: Any) -> Feedback:
     The standard error of the fitted line ``b0 + 3 b1``, with ``sigma^2 = RSS / (n - p)`` and the
     full covariance matrix. The reference is that formula in float64 NumPy; the usual slips (the
     diagonal only, standard errors added, ``RSS / n`` or ``RSS / (n - 1)``, a variance, the
-    standard error of a new observation) are named.
+    standard error of a new observation, the simulation's true sigma) are named.
     """
     X64, y64 = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n, p = X64.shape
@@ -225,6 +239,11 @@ def check_fit_standard_error(se_fit: Any, X: Any, y: Any) -> Feedback:
             np.sqrt(variance + sigma2),
             "that is the standard error for a new observation at x = 3 (it adds the noise "
             "variance sigma^2); the exercise asks for the fitted line's value b0 + 3 b1",
+        ),
+        (
+            FIT_NOISE_SD * np.sqrt(float(x0 @ inv @ x0)),
+            f"that uses the true noise level sigma = {FIT_NOISE_SD:g} of the simulation, which real data "
+            "never tell you: estimate it, sigma^2 = RSS / (n - p)",
         ),
         (
             np.sqrt(float(x0 @ inv @ x0)),
@@ -280,7 +299,8 @@ def check_steps_needed(steps_needed: Any, X: Any, y: Any, *, tol: float = 1e-3, 
 
     A key may be any number equal to the learning rate up to rounding (``np.float32(0.3)``,
     ``0.1 * 3``); a count may be any whole number (``int``, ``np.int64``, a 0-d array). The
-    reference runs gradient descent in float64 NumPy.
+    reference runs gradient descent in float64 NumPy. Counts that are all 0 (``argmax`` of a path
+    that is never close, often compared with the true coefficients) are named.
     """
     if not isinstance(steps_needed, dict):
         return Feedback(
@@ -290,12 +310,19 @@ def check_steps_needed(steps_needed: Any, X: Any, y: Any, *, tol: float = 1e-3, 
     missing = [lr for lr, value in entries.items() if value is _MISSING]
     if missing:
         return Feedback(False, f"steps_needed has no entry for the learning rate(s) {missing}")
+    values = {lr: as_number(entries[lr], f"steps_needed[{lr}]") for lr in LEARNING_RATES}
+    if all(value == 0 for value in values.values()):
+        return Feedback(
+            False,
+            "every count is 0: that is what argmax returns when no step is close enough (argmax of an "
+            "all-False array is 0). Compare the path with the closed form b_closed of these data, not with "
+            "the true coefficients (3, -11, 12), which 1000 noisy points do not pin down to 1e-3",
+        )
     X64, y64 = np.asarray(X, np.float64), np.asarray(y, np.float64)
     b_closed = np.linalg.lstsq(X64, y64, rcond=None)[0]
     counts = {}
     for lr in LEARNING_RATES:
-        got = entries[lr]
-        value = as_number(got, f"steps_needed[{lr}]")
+        value = values[lr]
         if not float(value).is_integer():
             raise fail(f"steps_needed[{lr}] should be a whole number of steps; got {value:g}")
         counts[lr] = int(value)
@@ -341,8 +368,8 @@ def check_slope_estimates(slope_estimates: Callable[[Any, Any, int], Any], *, nu
     variances than the chapter's, and correlated) with keys of its own. The estimates must centre
     on -11 (within 6 Monte Carlo standard errors) and spread as ``3 sqrt([(X^T X)^-1]_11)`` (within
     15 %, about 7 Monte Carlo standard errors for 1000 draws); a different key must give different
-    draws. Named slips: one key reused for every draw, noise of standard deviation 1, all three
-    coefficients returned, standard errors instead of estimates, a design other than ``X``.
+    draws. Named slips: one key reused for every draw, noise of standard deviation 1 or 9 (the
+    variance), all three coefficients returned, another column than b1, standard errors instead of estimates, a design other than ``X``.
     """
     import jax  # imported here: the other checkers of this chapter need only NumPy
     import jax.numpy as jnp
@@ -376,6 +403,12 @@ def check_slope_estimates(slope_estimates: Callable[[Any, Any, int], Any], *, nu
         mean, sd = float(np.mean(slopes)), float(np.std(slopes, ddof=1))
         b1 = SIMULATED_COEFFICIENTS[1]
         if abs(mean - b1) > 6 * expected_sd / np.sqrt(num_reps):
+            for column, value in enumerate(SIMULATED_COEFFICIENTS):
+                if column != 1 and abs(mean - value) < 0.5:
+                    raise fail(
+                        f"the values average {mean:.4g}, near b{column} = {value:g}: that is column {column}; "
+                        "the slope b1 is column 1 of the coefficients"
+                    )
             if abs(mean - expected_sd) < 0.5 * expected_sd:
                 raise fail(
                     f"those look like standard errors (mean {mean:.3g}), not estimates: return the refitted "
@@ -391,6 +424,12 @@ def check_slope_estimates(slope_estimates: Callable[[Any, Any, int], Any], *, nu
                 raise fail(
                     f"the slopes spread {SIMULATED_NOISE_SD:g} times too little: the noise has standard "
                     f"deviation {SIMULATED_NOISE_SD:g}, so multiply the standard-normal draws by it"
+                )
+            if abs(ratio - SIMULATED_NOISE_SD) < 0.15 * SIMULATED_NOISE_SD:
+                raise fail(
+                    f"the slopes spread {SIMULATED_NOISE_SD:g} times too much: the noise's standard deviation is "
+                    f"{SIMULATED_NOISE_SD:g}, its variance {SIMULATED_NOISE_SD**2:g}; multiply the standard-normal "
+                    f"draws by {SIMULATED_NOISE_SD:g}"
                 )
             raise fail(
                 f"the slopes {where} have standard deviation {sd:.3g}, but for the X the check passed "
