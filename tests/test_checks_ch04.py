@@ -63,19 +63,62 @@ def ridge_formula(b, X, y, lam):
 
 
 rng = np.random.default_rng(4)
-x_ex = rng.normal(size=40)
-X_ex = np.column_stack([np.ones(40), x_ex]).astype(np.float32)
-y_ex = (-0.5 + 1.5 * x_ex + 2.0 * rng.normal(size=40)).astype(np.float32)
-X64, y64 = X_ex.astype(np.float64), y_ex.astype(np.float64)
-b_ex = np.linalg.lstsq(X64, y64, rcond=None)[0]
-rss = float(np.sum((y64 - X64 @ b_ex) ** 2))
-inv_diag = np.diag(np.linalg.inv(X64.T @ X64))
-se = np.sqrt(rss / 38 * inv_diag)
-cov = rss / 38 * np.linalg.inv(X64.T @ X64)
-x0 = np.array([1.0, 3.0])
-se_fit = float(np.sqrt(x0 @ cov @ x0))
-R = np.linalg.qr(X64, mode="r")
-se_fit_qr = float(np.linalg.norm(np.linalg.solve(R.T, x0)) * np.sqrt(rss / 38))  # x0^T (R^T R)^-1 x0 = |R^-T x0|^2
+
+
+def fit_parts(X, y, x0):
+    """(x0, sigma^2, (X^T X)^-1, rss) in float64, sigma^2 = RSS / (n - p)."""
+    X, y, x0 = (np.asarray(a, np.float64) for a in (X, y, x0))
+    b = np.linalg.lstsq(X, y, rcond=None)[0]
+    rss = float(np.sum((y - X @ b) ** 2))
+    return x0, rss / (X.shape[0] - X.shape[1]), np.linalg.inv(X.T @ X), rss
+
+
+def fit_se_formula(X, y, x0):
+    x0, sigma2, inv, _ = fit_parts(X, y, x0)
+    return np.sqrt(sigma2 * x0 @ inv @ x0)
+
+
+def fit_se_jax(X, y, x0):
+    """float32 JAX throughout, the covariance matrix built first."""
+    b = jnp.linalg.lstsq(X, y)[0]
+    cov = jnp.sum((y - X @ b) ** 2) / (X.shape[0] - X.shape[1]) * jnp.linalg.inv(X.T @ X)
+    return jnp.sqrt(x0 @ cov @ x0)
+
+
+def fit_se_qr(X, y, x0):
+    """x0^T (R^T R)^-1 x0 = |R^-T x0|^2, returned as a one-element list."""
+    x0, sigma2, _, _ = fit_parts(X, y, x0)
+    R = np.linalg.qr(np.asarray(X, np.float64), mode="r")
+    return [float(np.linalg.norm(np.linalg.solve(R.T, x0)) * np.sqrt(sigma2))]
+
+
+def fit_se_statsmodels(X, y, x0):
+    import statsmodels.api as sm
+
+    fit = sm.OLS(np.asarray(y, np.float64), np.asarray(X, np.float64)).fit()
+    return fit.get_prediction(np.asarray(x0, np.float64)[None]).se_mean[0]
+
+
+def fit_se_with(slip):
+    def fit_standard_error(X, y, x0):
+        x0, sigma2, inv, rss = fit_parts(X, y, x0)
+        n, p = np.shape(X)
+        return {
+            "diagonal": lambda: np.sqrt(sigma2 * x0**2 @ np.diag(inv)),
+            "added": lambda: np.sqrt(sigma2 * np.diag(inv)) @ np.abs(x0),
+            "n": lambda: np.sqrt(rss / n * x0 @ inv @ x0),
+            "n - 1": lambda: np.sqrt(rss / (n - 1) * x0 @ inv @ x0),
+            "variance": lambda: sigma2 * x0 @ inv @ x0,
+            "new observation": lambda: np.sqrt(sigma2 * (x0 @ inv @ x0 + 1)),
+            "true sigma": lambda: 2.0 * np.sqrt(x0 @ inv @ x0),
+            "no sigma": lambda: np.sqrt(x0 @ inv @ x0),
+            "factor": lambda: 1.1 * np.sqrt(sigma2 * x0 @ inv @ x0),
+            "hard-coded": lambda: 1.813,
+            "two numbers": lambda: np.sqrt(sigma2 * np.diag(inv)),
+        }[slip]()
+
+    return fit_standard_error
+
 
 X_plane = np.column_stack([np.ones(200), rng.normal(size=(200, 2))]).astype(np.float32)
 y_plane = (X_plane @ np.array([3.0, -1.0, 2.0]) + rng.normal(size=200)).astype(np.float32)
@@ -96,10 +139,6 @@ def sweep(tol=1e-3, dtype=np.float32):
 
 
 counts = sweep()
-
-
-def fit_se(answer):
-    return ch04.check_fit_standard_error(answer, X_ex, y_ex)
 
 
 def solve_slopes(key, X, num_reps, noise_sd=3.0):
@@ -288,21 +327,22 @@ CORPUS = {
         wrong(ch04.check_sgd_epoch, scan_pair_epoch, "return only the carry"),
     ],
     "check_fit_standard_error": [
-        right(fit_se, se_fit),
-        right(fit_se, np.float32(se_fit)),
-        right(fit_se, jnp.sqrt(jnp.asarray(x0 @ cov @ x0, jnp.float32))),
-        right(fit_se, se_fit_qr),
-        right(fit_se, [se_fit]),
-        wrong(fit_se, float(np.sqrt(cov[0, 0] + 9 * cov[1, 1])), "only the diagonal"),
-        wrong(fit_se, float(np.sqrt(cov[0, 0]) + 3 * np.sqrt(cov[1, 1])), "standard errors do not add"),
-        wrong(fit_se, se_fit * np.sqrt(38 / 40), "not by n = 40"),
-        wrong(fit_se, se_fit * np.sqrt(38 / 39), "not by n - 1 = 39"),
-        wrong(fit_se, se_fit**2, "that is a variance"),
-        wrong(fit_se, float(np.sqrt(se_fit**2 + rss / 38)), "new observation"),
-        wrong(fit_se, float(np.sqrt(x0 @ np.linalg.inv(X64.T @ X64) @ x0)), "multiply x0^T (X^T X)^-1 x0 by sigma^2"),
-        wrong(fit_se, float(2.0 * np.sqrt(x0 @ np.linalg.inv(X64.T @ X64) @ x0)), "true noise level sigma = 2"),
-        wrong(fit_se, se_fit * 1.1, "off by a factor of 1.1"),
-        wrong(fit_se, [se_fit, se_fit], "one number"),
+        right(ch04.check_fit_standard_error, fit_se_formula),
+        right(ch04.check_fit_standard_error, fit_se_jax),
+        right(ch04.check_fit_standard_error, jax.jit(fit_se_jax)),
+        right(ch04.check_fit_standard_error, fit_se_qr),
+        right(ch04.check_fit_standard_error, fit_se_statsmodels),
+        wrong(ch04.check_fit_standard_error, fit_se_with("diagonal"), "only the diagonal"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("added"), "standard errors do not add"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("n"), "not by n = 40"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("n - 1"), "not by n - 1 = 39"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("variance"), "that is a variance"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("new observation"), "new observation"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("true sigma"), "true noise level sigma = 2"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("no sigma"), "multiply x0^T (X^T X)^-1 x0 by sigma^2"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("factor"), "off by a factor of 1.1"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("hard-coded"), "from the X, y and x0 it is given"),
+        wrong(ch04.check_fit_standard_error, fit_se_with("two numbers"), "one number"),
     ],
     "check_steps_needed": [
         right(steps, counts),
@@ -342,7 +382,7 @@ CORPUS = {
 CHECKS = {
     "check_ridge_gradient": (ch04.check_ridge_gradient, True),
     "check_sgd_epoch": (ch04.check_sgd_epoch, True),
-    "check_fit_standard_error": (fit_se, False),
+    "check_fit_standard_error": (ch04.check_fit_standard_error, True),
     "check_steps_needed": (steps, False),
     "check_slope_estimates": (ch04.check_slope_estimates, True),
 }

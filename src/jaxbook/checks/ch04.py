@@ -183,78 +183,121 @@ def check_sgd_epoch(sgd_epoch: Callable[..., Any]) -> Feedback:
     return Feedback(True, "sgd_epoch agrees with one epoch of mini-batch SGD on 2 problems")
 
 
-#: The point at which exercise 4.3 asks for the standard error of the fitted line.
-X0 = 3.0
-#: The noise level that exercise 4.3's data were simulated with (``noise_sd=2.0``), unknown to a
-#: reader of real data.
+#: The noise level of the check's problems for exercise 4.3 (and of the chapter's data set for it,
+#: ``noise_sd=2.0``), unknown to a reader of real data.
 FIT_NOISE_SD = 2.0
 
 
-def _fit_se_parts(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
-    """``(x0, sigma^2 = RSS / (n - p), (X^T X)^-1)`` in float64 for the line of exercise 4.3."""
-    b = np.linalg.lstsq(X, y, rcond=None)[0]
-    residuals = y - X @ b
-    n, p = X.shape
-    return np.array([1.0, X0]), float(residuals @ residuals / (n - p)), np.linalg.inv(X.T @ X)
+def _fit_problems() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Exercise 4.3's test problems ``(X, y, x0)``, float32: two lines whose ``x`` is not centred
+    (so that ``Cov(b0, b1)`` matters) and a plane, each with a point ``x0`` of its own."""
+    rng = np.random.default_rng(47)
+    problems = []
+    for n, x0 in ((40, (1.0, 3.0)), (25, (1.0, -1.5)), (60, (1.0, 2.0, -1.0))):
+        features = 0.5 + 1.5 * rng.normal(size=(n, len(x0) - 1))
+        X = np.column_stack([np.ones(n), features])
+        b = np.linspace(-0.5, 1.5, len(x0))
+        y = X @ b + FIT_NOISE_SD * rng.normal(size=n)
+        problems.append((X.astype(np.float32), y.astype(np.float32), np.array(x0, dtype=np.float32)))
+    return problems
 
 
-@checker("se_fit")
-def check_fit_standard_error(se_fit: Any, X: Any, y: Any) -> Feedback:
-    """Exercise 4.3: ``se_fit`` should be ``sqrt(x0^T sigma^2 (X^T X)^-1 x0)`` with ``x0 = (1, 3)``.
+@checker("fit_standard_error", function=True)
+def check_fit_standard_error(fit_standard_error: Callable[[Any, Any, Any], Any]) -> Feedback:
+    """Exercise 4.3: ``fit_standard_error(X, y, x0)`` should be ``sqrt(x0^T sigma^2 (X^T X)^-1 x0)``.
 
-    The standard error of the fitted line ``b0 + 3 b1``, with ``sigma^2 = RSS / (n - p)`` and the
-    full covariance matrix. The reference is that formula in float64 NumPy; the usual slips (the
-    diagonal only, standard errors added, ``RSS / n`` or ``RSS / (n - 1)``, a variance, the
-    standard error of a new observation, the simulation's true sigma) are named.
+    The standard error of the fitted value ``x0^T b`` of least squares on ``X, y``, with
+    ``sigma^2 = RSS / (n - p)`` and the full covariance matrix. Tested on three problems of the
+    check's own (two lines, a plane; ``x`` not centred, so the covariance term matters) against that
+    formula in float64 NumPy, so an answer read off the chapter's data set fails; the usual slips
+    (the diagonal only, standard errors added, ``RSS / n`` or ``RSS / (n - 1)``, a variance, the
+    standard error of a new observation, the simulation's true sigma, no sigma) are named.
+
+    Example:
+      >>> import numpy as np
+      >>> def fit_standard_error(X, y, x0):
+      ...     X, y, x0 = (np.asarray(a, np.float64) for a in (X, y, x0))
+      ...     b = np.linalg.lstsq(X, y, rcond=None)[0]
+      ...     sigma2 = np.sum((y - X @ b) ** 2) / (X.shape[0] - X.shape[1])
+      ...     return np.sqrt(sigma2 * x0 @ np.linalg.inv(X.T @ X) @ x0)
+      >>> check_fit_standard_error(fit_standard_error)
+      Correct: fit_standard_error agrees with the reference on 3 test problems
     """
-    X64, y64 = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    n, p = X64.shape
-    x0, sigma2, inv = _fit_se_parts(X64, y64)
-    variance = sigma2 * float(x0 @ inv @ x0)
-    expected = np.sqrt(variance)
-    value = as_number(se_fit, "se_fit")
-    se = np.sqrt(sigma2 * np.diag(inv))
-    slips = [
-        (
-            np.sqrt(sigma2 * float(x0**2 @ np.diag(inv))),
-            "you used only the diagonal of the covariance matrix: "
-            "b0 and b1 are correlated, so x0^T Var(b) x0 needs the off-diagonal term 2 * 3 * Cov(b0, b1) too",
-        ),
-        (
-            float(se @ x0),
-            "standard errors do not add: the variance of b0 + 3 b1 is x0^T Var(b) x0, so take the square root of that",
-        ),
-        (
-            expected * np.sqrt((n - p) / n),
-            f"divide the RSS by n - p = {n - p}, not by n = {n}: the two fitted "
-            "coefficients use up two degrees of freedom",
-        ),
-        (
-            expected * np.sqrt((n - p) / (n - 1)),
-            f"divide the RSS by n - p = {n - p}, not by n - 1 = {n - 1}: each "
-            f"of the p = {p} coefficients uses up one degree of freedom",
-        ),
-        (variance, "that is a variance: take the square root to get a standard error"),
-        (
-            np.sqrt(variance + sigma2),
-            "that is the standard error for a new observation at x = 3 (it adds the noise "
-            "variance sigma^2); the exercise asks for the fitted line's value b0 + 3 b1",
-        ),
-        (
-            FIT_NOISE_SD * np.sqrt(float(x0 @ inv @ x0)),
-            f"that uses the true noise level sigma = {FIT_NOISE_SD:g} of the simulation, which real data "
-            "never tell you: estimate it, sigma^2 = RSS / (n - p)",
-        ),
-        (
-            np.sqrt(float(x0 @ inv @ x0)),
-            "multiply x0^T (X^T X)^-1 x0 by sigma^2 = RSS / (n - p) before the square root",
-        ),
-    ]
-    if not np.isclose(value, expected, rtol=1e-3):
-        for wrong, message in slips:
-            if np.isclose(value, wrong, rtol=1e-3):
-                return Feedback(False, message)
-    return compare_arrays(value, expected, name="se_fit", rtol=1e-3, atol=1e-6)
+    import jax.numpy as jnp  # the student's function gets JAX arrays, as in the chapter
+
+    problems = _fit_problems()
+    values = []
+    for i, (X, y, x0) in enumerate(problems, start=1):
+        got = call_student(
+            fit_standard_error,
+            jnp.asarray(X),
+            jnp.asarray(y),
+            jnp.asarray(x0),
+            name="fit_standard_error",
+            where=f"on test problem {i}",
+        )
+        values.append(as_number(got, f"fit_standard_error(X, y, x0) on test problem {i}"))
+    if len(set(values)) == 1:
+        return Feedback(
+            False,
+            f"fit_standard_error returns {values[0]:g} for each of the check's {len(problems)} different "
+            "problems: compute the standard error from the X, y and x0 it is given",
+        )
+    for i, ((X, y, x0), value) in enumerate(zip(problems, values), start=1):
+        X64, y64, x064 = (np.asarray(a, dtype=np.float64) for a in (X, y, x0))
+        n, p = X64.shape
+        b = np.linalg.lstsq(X64, y64, rcond=None)[0]
+        residuals = y64 - X64 @ b
+        sigma2 = float(residuals @ residuals / (n - p))
+        inv = np.linalg.inv(X64.T @ X64)
+        variance = sigma2 * float(x064 @ inv @ x064)
+        expected = np.sqrt(variance)
+        se = np.sqrt(sigma2 * np.diag(inv))
+        slips = [
+            (
+                np.sqrt(sigma2 * float(x064**2 @ np.diag(inv))),
+                "you used only the diagonal of the covariance matrix: the coefficients are correlated, so "
+                "x0^T Var(b) x0 needs the off-diagonal terms 2 x0_j x0_k Cov(b_j, b_k) too",
+            ),
+            (
+                float(se @ np.abs(x064)),
+                "standard errors do not add: the variance of x0^T b is x0^T Var(b) x0, so take the square root of that",
+            ),
+            (
+                expected * np.sqrt((n - p) / n),
+                f"divide the RSS by n - p = {n - p}, not by n = {n}: the {p} fitted coefficients use up {p} "
+                "degrees of freedom",
+            ),
+            (
+                expected * np.sqrt((n - p) / (n - 1)),
+                f"divide the RSS by n - p = {n - p}, not by n - 1 = {n - 1}: each of the p = {p} coefficients "
+                "uses up one degree of freedom",
+            ),
+            (variance, "that is a variance: take the square root to get a standard error"),
+            (
+                np.sqrt(variance + sigma2),
+                "that is the standard error for a new observation at x0 (it adds the noise variance sigma^2); "
+                "the exercise asks for the fitted value x0^T b",
+            ),
+            (
+                FIT_NOISE_SD * np.sqrt(float(x064 @ inv @ x064)),
+                f"that uses the true noise level sigma = {FIT_NOISE_SD:g} of the simulation, which real data "
+                "never tell you: estimate it, sigma^2 = RSS / (n - p)",
+            ),
+            (
+                np.sqrt(float(x064 @ inv @ x064)),
+                "multiply x0^T (X^T X)^-1 x0 by sigma^2 = RSS / (n - p) before the square root",
+            ),
+        ]
+        where = f"fit_standard_error on test problem {i} (n = {n}, p = {p})"
+        if not np.isclose(value, expected, rtol=1e-3):
+            for wrong, message in slips:
+                if np.isclose(value, wrong, rtol=1e-3):
+                    return Feedback(False, f"{where}: {message}")
+        result = compare_arrays(value, expected, name=where, rtol=1e-3, atol=1e-6)
+        if not result.ok:
+            return result
+    return Feedback(True, "fit_standard_error agrees with the reference on 3 test problems")
 
 
 #: The learning rates of exercise 4.4.
