@@ -14,6 +14,7 @@ import numpy as np
 from jaxbook.checks._core import (
     Feedback,
     as_array,
+    as_number,
     call_student,
     checker,
     compare_arrays,
@@ -192,3 +193,143 @@ def check_gradients(grad_fn: Callable[[Any, Any, Any], Any]) -> Feedback:
                     return Feedback(False, f"the gradient for {name} misses the sigmoid's derivative h (1 - h)")
                 return result
     return Feedback(True, "grad_fn agrees with the chain rule (and jax.grad) on 2 test problems")
+
+
+def _np_deltas(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two backpropagated errors, in float64: dL/dz (n,) and dL/da (n, width), a = X W1 + b1."""
+    h = sigmoid(X @ params["W1"] + params["b1"])
+    delta_out = (sigmoid(h @ params["w2"] + params["b2"]) - y) / X.shape[0]
+    return delta_out, delta_out[:, None] * params["w2"] * h * (1.0 - h)
+
+
+def _pair(got: Any, shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> tuple[Any, Any]:
+    if isinstance(got, dict) or not isinstance(got, tuple | list) or len(got) != 2:
+        kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, tuple | list) else type(got).__name__
+        raise fail(f"deltas_fn should return a pair (delta_out, delta_hidden); got {kind}")
+    first, second = as_array(got[0]), as_array(got[1])
+    if first is not None and second is not None and first.shape == shapes[1] and second.shape == shapes[0]:
+        raise fail("the pair is in the wrong order: return (delta_out, delta_hidden), the output layer's first")
+    return got[0], got[1]
+
+
+@checker("deltas_fn", function=True)
+def check_deltas(deltas_fn: Callable[[Any, Any, Any], Any]) -> Feedback:
+    """Exercise 6.3: ``deltas_fn(params, X, y)`` should return the backpropagated errors
+    ``(delta_out, delta_hidden)``: the derivative of the mean cross-entropy with respect to each
+    logit, shape ``(n,)``, and with respect to each hidden pre-activation ``X @ W1 + b1``, shape
+    ``(n, width)``. These intermediate quantities are what backpropagation computes and
+    ``jax.grad`` of the parameters does not return; the reference is the chain rule in float64.
+    """
+    for i, (params, X, y) in enumerate(_test_problems(), start=1):
+        n, width = X.shape[0], params["w2"].shape[0]
+        got = call_student(deltas_fn, params, X, y, name="deltas_fn", where=f"on test problem {i}")
+        got_out, got_hidden = _pair(got, ((n,), (n, width)))
+        delta_out, delta_hidden = _np_deltas(params, X, y)
+        out_array = as_array(got_out)
+        if out_array is not None and out_array.shape == (n,):
+            p = sigmoid(_np_logits(params, X))
+            if np.allclose(out_array, p / n, rtol=1e-3, atol=1e-7) or np.allclose(out_array, p, rtol=1e-3):
+                return Feedback(False, "delta_out is the derivative of the loss, p - y (over n), not the probability p")
+        hints = sample_size_hints(n)
+        hints[float(n)] = "the loss is a mean over the n points: delta_out is (p - y) / n"
+        hints[1.0 / n] = "you divided by n twice"
+        result = compare_arrays(
+            got_out, delta_out, name=f"delta_out on test problem {i}", rtol=1e-3, atol=1e-7, hints=hints
+        )
+        if not result.ok:
+            return result
+        hidden_array = as_array(got_hidden)
+        if hidden_array is not None and hidden_array.shape == (width,):
+            return Feedback(
+                False,
+                f"delta_hidden has shape ({width},): keep one row per point, shape ({n}, {width}); sum only for b1",
+            )
+        if hidden_array is not None and hidden_array.shape == delta_hidden.shape:
+            h = sigmoid(X @ params["W1"] + params["b1"])
+            slips = {
+                "delta_hidden misses the sigmoid's derivative h (1 - h): that is dL/dh, not dL/da": delta_out[:, None]
+                * params["w2"],
+                "delta_hidden uses the output's derivative p (1 - p); the hidden units need their own h (1 - h)": (
+                    delta_out[:, None]
+                    * params["w2"]
+                    * (sigmoid(_np_logits(params, X)) * (1 - sigmoid(_np_logits(params, X))))[:, None]
+                ),
+                "delta_hidden misses the output weight w2: the error reaches unit j through w2[j]": delta_out[:, None]
+                * h
+                * (1 - h),
+            }
+            if not np.allclose(hidden_array, delta_hidden, rtol=1e-3, atol=1e-8):
+                for message, wrong in slips.items():
+                    if np.allclose(hidden_array, wrong, rtol=1e-3, atol=1e-8):
+                        return Feedback(False, message)
+        result = compare_arrays(
+            got_hidden, delta_hidden, name=f"delta_hidden on test problem {i}", rtol=1e-3, atol=1e-8, hints=hints
+        )
+        if not result.ok:
+            return result
+    return Feedback(True, "deltas_fn returns the backpropagated errors of both layers on 2 test problems")
+
+
+#: Keys and initial scales on which check_initial_spread calls the student's function.
+_SPREAD_CALLS = ((11, 3.0), (12, 2.0), (13, 2.0))
+
+
+def _spread_reference(X: np.ndarray, scale: float) -> float:
+    # every entry of W1 and b1 is N(0, scale^2), independent of the inputs: for one point,
+    # Var(a) = scale^2 (x^2 + y^2 + 1); over the data the variance is the mean of that
+    return float(scale * np.sqrt(np.mean(np.sum(X**2, axis=1)) + 1.0))
+
+
+@checker("spread_fn", function=True)
+def check_initial_spread(spread_fn: Callable[[Any, float], Any], data: Any, *, rtol: float = 0.07) -> Feedback:
+    """Exercise 6.5: ``spread_fn(key, init_scale)`` should MEASURE the standard deviation of the
+    hidden pre-activations ``Xs @ W1 + b1`` of many freshly drawn width-2 networks, where ``Xs``
+    is ``data.X_val`` standardised column by column.
+
+    The reference is the variance-propagation formula ``init_scale * sqrt(mean |x|^2 + 1)``; a
+    measurement agrees with it within ``rtol`` (7 %, about four Monte Carlo standard errors with
+    1000 networks). A function that returns the same number for two different keys computes the
+    formula instead of measuring, and is not accepted.
+    """
+    X = np.asarray(data.X_val, dtype=np.float64)
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    got = []
+    for seed, scale in _SPREAD_CALLS:
+        import jax  # the student's function takes a JAX key; jax is a dependency of the book
+
+        value = call_student(spread_fn, jax.random.key(seed), scale, name="spread_fn", where=f"with init_scale={scale}")
+        got.append(as_number(value, f"spread_fn(key, {scale})"))
+        expected = _spread_reference(Xs, scale)
+        g = got[-1]
+        if not np.isfinite(g):
+            return Feedback(False, f"spread_fn returned {g} for init_scale={scale}")
+        if abs(g - expected) <= rtol * expected:
+            continue
+        raw = _spread_reference(X, scale)
+        no_bias = float(scale * np.sqrt(np.mean(np.sum(Xs**2, axis=1))))
+        if abs(g - expected**2) <= rtol * expected**2:
+            return Feedback(
+                False, f"spread_fn gives {g:.3g} for init_scale={scale}: that is a variance; take its square root"
+            )
+        if abs(g - raw) <= rtol * raw:
+            return Feedback(False, f"spread_fn gives {g:.3g} for init_scale={scale}: standardise the inputs first")
+        if abs(g - no_bias) <= rtol * no_bias:
+            return Feedback(
+                False, f"spread_fn gives {g:.3g} for init_scale={scale}: the bias b1 is missing from X @ W1 + b1"
+            )
+        if 0 <= g <= 0.5 < expected:
+            return Feedback(
+                False,
+                f"spread_fn gives {g:.3g} for init_scale={scale}: that is the spread after the sigmoid; "
+                "measure the pre-activations X @ W1 + b1",
+            )
+        return Feedback(
+            False,
+            f"spread_fn gives {g:.4g} for init_scale={scale}, but the pre-activations of many networks have a "
+            f"standard deviation near {expected:.3g} (draw at least 1000 networks)",
+        )
+    if got[1] == got[2]:
+        return Feedback(
+            False, "spread_fn returns exactly the same number for two different keys: measure it from random draws"
+        )
+    return Feedback(True, f"your measurements agree with init_scale * sqrt(3): {got[0]:.3f} at 3, {got[1]:.3f} at 2")
