@@ -105,22 +105,56 @@ def spread_hand(params):
 
 CORPUS = {
     "check_logits": [
-        right(ch06.check_logits, forward),
-        right(ch06.check_logits, jax.jit(forward)),
+        right(ch06.check_logits, jax.vmap(forward, in_axes=(0, None))),
+        right(ch06.check_logits, jax.jit(jax.vmap(forward, in_axes=(0, None)))),
         right(
             ch06.check_logits,
-            lambda p, X: jnp.dot(1 / (1 + jnp.exp(-(jnp.dot(X, p["W1"]) + p["b1"]))), p["w2"]) + p["b2"],
+            lambda p, X: (
+                jnp.einsum(
+                    "knu,ku->kn", jax.nn.sigmoid(jnp.einsum("ni,kiu->knu", X, p["W1"]) + p["b1"][:, None, :]), p["w2"]
+                )
+                + p["b2"][:, None]
+            ),
         ),
-        right(
-            ch06.check_logits, lambda p, X: (1 / (1 + np.exp(-(np.asarray(X) @ p["W1"] + p["b1"])))) @ p["w2"] + p["b2"]
+        right(  # a Python loop over the networks, returning a list of NumPy arrays
+            ch06.check_logits,
+            lambda p, X: [
+                (1 / (1 + np.exp(-(np.asarray(X) @ p["W1"][j] + p["b1"][j])))) @ p["w2"][j] + p["b2"][j]
+                for j in range(len(p["b2"]))
+            ],
         ),
-        wrong(ch06.check_logits, lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"], "needs its sigmoid"),
-        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(forward(p, X)), "without a sigmoid"),
-        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"], "hidden bias b1"),
-        wrong(ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"], "output bias b2"),
-        wrong(ch06.check_logits, lambda p, X: forward(p, X)[:, None], "one logit per point"),
+        wrong(ch06.check_logits, lambda p, X: forward(jax.tree.map(lambda v: v[0], p), X), "map over the 3 networks"),
+        wrong(ch06.check_logits, forward, "could not be broadcast"),
         wrong(
-            ch06.check_logits, lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"], "transposed"
+            ch06.check_logits,
+            jax.vmap(lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"], in_axes=(0, None)),
+            "needs its sigmoid",
+        ),
+        wrong(
+            ch06.check_logits,
+            jax.vmap(lambda p, X: jax.nn.sigmoid(forward(p, X)), in_axes=(0, None)),
+            "without a sigmoid",
+        ),
+        wrong(
+            ch06.check_logits,
+            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"], in_axes=(0, None)),
+            "hidden bias b1",
+        ),
+        wrong(
+            ch06.check_logits,
+            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"], in_axes=(0, None)),
+            "output bias b2",
+        ),
+        wrong(ch06.check_logits, lambda p, X: jax.vmap(forward, in_axes=(0, None))(p, X).T, "one row per network"),
+        wrong(
+            ch06.check_logits,
+            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"], in_axes=(0, None)),
+            "transposed",
+        ),
+        wrong(
+            ch06.check_logits,
+            lambda p, X: jnp.stack([forward(jax.tree.map(lambda v: v[0], p), X)] * len(p["b2"])),
+            "first network",
         ),
     ],
     "check_hand_made_hill": [

@@ -86,32 +86,59 @@ def _np_gradients(params: dict, X: np.ndarray, y: np.ndarray, *, sigmoid_derivat
     return {"W1": X.T @ delta, "b1": delta.sum(axis=0), "w2": h.T @ r, "b2": r.sum()}
 
 
+def _network_batch(params: dict) -> list[dict]:
+    """Three networks of the same width: ``params`` and two others derived from it."""
+    flipped = {name: -value for name, value in params.items()}
+    shrunk = {name: 0.5 * value + 0.1 for name, value in params.items()}
+    return [params, flipped, shrunk]
+
+
+def _stack(networks: list[dict]) -> dict:
+    return {name: np.stack([net[name] for net in networks]) for name in PARAM_NAMES}
+
+
 @checker("logits_fn", function=True)
 def check_logits(logits_fn: Callable[[Any, Any], Any]) -> Feedback:
-    """Exercise 6.1: ``logits_fn(params, X)`` should return the network's logits, shape ``(n,)``.
+    """Exercise 6.1: ``logits_fn(params_batch, X)`` should return the logits of a BATCH of networks,
+    shape ``(k, n)``, where every leaf of ``params_batch`` has a leading axis of length ``k`` (as
+    ``jaxbook.nn.init_batch`` returns them) and ``X`` has shape ``(n, 2)``.
 
-    The reference is the same formula in float64 NumPy, on two random networks of widths 2 and 5.
+    The reference is the network's formula in float64 NumPy, network by network, on batches of
+    three networks of widths 2 and 5.
     """
     for i, (params, X, _) in enumerate(_test_problems(), start=1):
-        got = call_student(logits_fn, params, X, name="logits_fn", where=f"on test network {i}")
-        expected = _np_logits(params, X)
+        networks = _network_batch(params)
+        k, n = len(networks), X.shape[0]
+        got = call_student(logits_fn, _stack(networks), X, name="logits_fn", where=f"on test batch {i}")
+        expected = np.stack([_np_logits(net, X) for net in networks])
         got_array = as_array(got)
-        if got_array is not None and got_array.shape == (X.shape[0], 1):
-            return Feedback(
-                False, f"logits_fn returns shape {got_array.shape}; return one logit per point, shape ({X.shape[0]},)"
-            )
-        if (
-            got_array is not None
-            and got_array.shape == expected.shape
-            and not np.allclose(got_array, expected, atol=1e-4)
-        ):
-            for message, wrong in _variants(params, X).items():
-                if np.shape(wrong) == expected.shape and np.allclose(got_array, wrong, atol=1e-4):
-                    return Feedback(False, message)
-        result = compare_arrays(got, expected, name=f"logits on test network {i}", rtol=1e-4, atol=1e-4)
+        if got_array is not None:
+            if got_array.shape == (n, k):
+                return Feedback(
+                    False, f"logits_fn returns shape {got_array.shape}: put one row per network, shape ({k}, {n})"
+                )
+            if got_array.shape in ((k, n, 1), (n, 1)):
+                return Feedback(
+                    False,
+                    f"logits_fn returns shape {got_array.shape}; return one logit per point and network, shape ({k}, {n})",
+                )
+            if got_array.shape == (n,):
+                return Feedback(
+                    False,
+                    f"logits_fn returns shape ({n},), the logits of one network; map over the {k} networks "
+                    "(the leading axis of every leaf), for instance with jax.vmap",
+                )
+            if got_array.shape == expected.shape and not np.allclose(got_array, expected, atol=1e-4):
+                for message, _ in _variants(params, X).items():
+                    wrong = np.stack([_variants(net, X)[message] for net in networks])
+                    if np.allclose(got_array, wrong, atol=1e-4):
+                        return Feedback(False, message)
+                if np.allclose(got_array, np.broadcast_to(expected[0], expected.shape), atol=1e-4):
+                    return Feedback(False, "every row is the first network's logits: use each network's own parameters")
+        result = compare_arrays(got, expected, name=f"logits on test batch {i}", rtol=1e-4, atol=1e-4)
         if not result.ok:
             return result
-    return Feedback(True, "logits_fn agrees with the reference on 2 networks of widths 2 and 5")
+    return Feedback(True, "logits_fn agrees with the reference on batches of 3 networks of widths 2 and 5")
 
 
 def _hand_params(params: Any) -> dict[str, np.ndarray]:
