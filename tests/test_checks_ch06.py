@@ -168,6 +168,8 @@ CORPUS = {
         wrong(hand, {k: v for k, v in tent().items() if k != "b2"}, "keys"),
         wrong(hand, {**tent(), "b1": jnp.array([jnp.nan, 0.0])}, "NaN"),
         wrong(hand, tent(s=0.5, c=0.3), "look at where each unit's line lies"),
+        wrong(hand, {name: 1.0137 * v for name, v in tent().items()}, "more than one decimal"),  # as trained weights
+        wrong(hand, {**tent(), "b2": jnp.array(-10.25)}, "round numbers"),
     ],
     "check_gradients": [
         right(ch06.check_gradients, backprop),

@@ -163,10 +163,23 @@ def check_hand_made_hill(params: Any, data: Any, *, target: float = 0.95) -> Fee
     """Exercise 6.2: hand-chosen ``params`` (width 2) should reach ``target`` validation accuracy
     on ``data.X_val``, ``data.y_val`` (Chapter 6's hill data).
 
+    The nine numbers must be round (at most one decimal each), as numbers chosen by hand are:
+    parameters copied from a trained network are never round, and do not answer the exercise.
     Diagnoses flipped classes (accuracy near ``1 - target``) and a network that predicts one class
     everywhere.
     """
     params = _hand_params(params)
+    not_round = [
+        name
+        for name in PARAM_NAMES
+        if not np.allclose(10 * params[name], np.round(10 * params[name]), rtol=0, atol=1e-3)
+    ]
+    if not_round:
+        return Feedback(
+            False,
+            f"params[{not_round[0]!r}] holds numbers with more than one decimal: choose the nine numbers by hand, "
+            "as round numbers (trained parameters copied from a run of this chapter are not a hand-made hill)",
+        )
     X_val, y_val = np.asarray(data.X_val, dtype=np.float64), np.asarray(data.y_val, dtype=np.float64)
     predicted = _np_logits(params, X_val) >= 0
     acc = float(np.mean(predicted == (y_val == 1.0)))
@@ -185,7 +198,7 @@ def check_hand_made_hill(params: Any, data: Any, *, target: float = 0.95) -> Fee
 
 @checker("grad_fn", function=True)
 def check_gradients(grad_fn: Callable[[Any, Any, Any], Any]) -> Feedback:
-    """Exercise 6.3: ``grad_fn(params, X, y)`` should return the gradient of ``jaxbook.nn.loss``
+    """Exercise 6.4: ``grad_fn(params, X, y)`` should return the gradient of ``jaxbook.nn.loss``
     as a dict with the keys and shapes of ``params``. The reference is the chain rule in float64
     NumPy, which the unit tests compare with ``jax.grad``.
     """
