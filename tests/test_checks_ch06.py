@@ -85,6 +85,15 @@ def spread(key, init_scale, num_networks=1000, standardise=True, bias=True, afte
     return float(jnp.var(a) if variance else jnp.std(a))
 
 
+def spread_within_networks(key, s):
+    # a slip: the spread of each network around its own mean, pooled; that mean is b1, so b1's share is lost
+    Xs = (hill.X_val - hill.X_val.mean(0)) / hill.X_val.std(0)
+    W1 = s * jax.random.normal(key, (1000, 2, 2))
+    b1 = s * jax.random.normal(jax.random.fold_in(key, 1), (1000, 1, 2))
+    a = jnp.einsum("pi,kiu->kpu", Xs, W1) + b1
+    return jnp.sqrt(jnp.mean(jnp.var(a, axis=1)))
+
+
 def spread_numpy(key, init_scale):
     # NumPy in float64, the inputs standardised with the sample standard deviation (ddof=1), a loop over networks
     seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
@@ -230,6 +239,7 @@ CORPUS = {
         wrong(spread_hand, lambda key, s: spread(key, s, standardise=False), "standardise the inputs"),
         wrong(spread_hand, lambda key, s: spread(key, s, bias=False), "the bias b1 is missing"),
         wrong(spread_hand, lambda key, s: spread(key, s, variance=True), "that is a variance"),
+        wrong(spread_hand, spread_within_networks, "within each network"),
         wrong(spread_hand, lambda key, s: spread(key, s, after="sigmoid"), "after the sigmoid"),
         wrong(spread_hand, spread_for_the_formula, "measure it from random draws"),
         wrong(spread_hand, lambda key, s: spread(key, s, num_networks=3), "at least 1000 networks"),

@@ -355,7 +355,10 @@ def check_initial_spread(spread_fn: Callable[[Any, float], Any], data: Any, *, r
             return Feedback(False, f"spread_fn gives {g:.3g} for init_scale={scale}: standardise the inputs first")
         if abs(g - no_bias) <= rtol * no_bias:
             return Feedback(
-                False, f"spread_fn gives {g:.3g} for init_scale={scale}: the bias b1 is missing from X @ W1 + b1"
+                False,
+                f"spread_fn gives {g:.3g} for init_scale={scale}: the bias b1 is missing from X @ W1 + b1, or you took "
+                "the spread within each network (around its own mean, which removes b1's share): take the standard "
+                "deviation of all the pre-activations of all the networks at once",
             )
         if 0 <= g <= 0.5 < expected:
             return Feedback(
