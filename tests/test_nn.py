@@ -170,16 +170,21 @@ def correct_logits(params, X):
     return jax.nn.sigmoid(X @ params["W1"] + params["b1"]) @ params["w2"] + params["b2"]
 
 
+def batched(logits_fn):
+    return jax.vmap(logits_fn, in_axes=(0, None))
+
+
 def test_check_logits_accepts_the_solution_and_names_slips():
-    assert ch06.check_logits(correct_logits).ok
-    assert ch06.check_logits(nn.logits).ok
+    assert ch06.check_logits(batched(correct_logits)).ok
+    assert ch06.check_logits(batched(nn.logits)).ok
     cases = {
-        "needs its sigmoid": lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"],
-        "without a sigmoid": lambda p, X: jax.nn.sigmoid(correct_logits(p, X)),
-        "b1 is missing": lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"],
-        "b2 is missing": lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"],
-        "transposed": lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"],
-        r"shape \(7,\)": lambda p, X: correct_logits(p, X)[:, None],
+        "needs its sigmoid": batched(lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"]),
+        "without a sigmoid": batched(lambda p, X: jax.nn.sigmoid(correct_logits(p, X))),
+        "b1 is missing": batched(lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"]),
+        "b2 is missing": batched(lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"]),
+        "transposed": batched(lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"]),
+        r"shape \(3, 7, 1\)": batched(lambda p, X: correct_logits(p, X)[:, None]),
+        r"one row per network": lambda p, X: batched(correct_logits)(p, X).T,
         "raised": lambda p, X: p["missing"],
     }
     for message, wrong in cases.items():
