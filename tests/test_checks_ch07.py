@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from typing import NamedTuple
 from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
 
 from jaxbook.checks import ch07
@@ -18,6 +19,105 @@ def adam_first(grads, lr, b1=0.9, b2=0.999, eps=1e-8, correct=True, sign=-1.0):
         return sign * lr * m / (jnp.sqrt(v) + eps)
 
     return jax.tree.map(update, grads)
+
+
+class _Velocity(NamedTuple):
+    v: dict
+
+
+def momentum_namedtuple(lr, beta):
+    def init(params):
+        return _Velocity(jax.tree.map(jnp.zeros_like, params))
+
+    def update(grads, state, params=None):
+        v = jax.tree.map(lambda v, g: beta * v + g, state.v, grads)
+        return jax.tree.map(lambda v: -lr * v, v), _Velocity(v)
+
+    return optax.GradientTransformation(init, update)
+
+
+def momentum_numpy_dict(lr, beta):
+    def init(params):
+        return {k: np.zeros_like(p) for k, p in params.items()}
+
+    def update(grads, state, params=None):
+        v = {k: beta * state[k] + g for k, g in grads.items()}
+        return {k: -lr * x for k, x in v.items()}, v
+
+    return optax.GradientTransformation(init, update)
+
+
+def momentum_jitted(lr, beta):
+    @jax.jit
+    def update(grads, state, params=None):
+        v = jax.tree.map(lambda v, g: beta * v + g, state, grads)
+        return jax.tree.map(lambda v: -lr * v, v), v
+
+    return optax.GradientTransformation(lambda p: jax.tree.map(jnp.zeros_like, p), update)
+
+
+def momentum_wrong(lr, beta, *, carry=True, ema=False, sign=-1.0, old_first=False):
+    def init(params):
+        return jax.tree.map(jnp.zeros_like, params)
+
+    def update(grads, state, params=None):
+        v = jax.tree.map(lambda v, g: beta * v + ((1 - beta) * g if ema else g), state, grads)
+        step_with = state if old_first else v
+        return jax.tree.map(lambda v: sign * lr * v, step_with), (v if carry else state)
+
+    return optax.GradientTransformation(init, update)
+
+
+def rmsprop_sizes_loop(lr, g, num_steps):
+    tx = optax.rmsprop(lr)
+    theta = jnp.zeros(1)
+    state = tx.init(theta)
+    sizes = []
+    for _ in range(num_steps):
+        updates, state = tx.update(jnp.array([g]), state, theta)
+        sizes.append(float(jnp.abs(updates[0])))
+    return sizes
+
+
+def rmsprop_sizes_scan(lr, g, num_steps):
+    tx = optax.rmsprop(lr)
+    theta = jnp.zeros((), dtype=jnp.float32)
+
+    def step(state, _):
+        updates, state = tx.update(jnp.float32(g), state, theta)
+        return state, jnp.abs(updates)
+
+    _, sizes = jax.lax.scan(step, tx.init(theta), length=num_steps)
+    return sizes
+
+
+def rmsprop_sizes_params(lr, g, num_steps):
+    # also applies the updates to a parameter (the gradient stays g: a linear loss g * theta)
+    tx = optax.rmsprop(learning_rate=lr)
+    theta = np.float64(1.0)
+    state, sizes = tx.init(theta), []
+    for _ in range(num_steps):
+        updates, state = tx.update(np.float64(g), state, theta)
+        new = optax.apply_updates(theta, updates)
+        sizes.append(abs(float(new) - float(theta)))
+        theta = new
+    return np.array(sizes)
+
+
+def rmsprop_sizes_reinit(lr, g, num_steps):
+    tx = optax.rmsprop(lr)
+    theta = jnp.zeros(1)
+    return [float(jnp.abs(tx.update(jnp.array([g]), tx.init(theta), theta)[0][0])) for _ in range(num_steps)]
+
+
+def rmsprop_sizes_with(tx_factory, lr, g, num_steps, sign=False):
+    tx = tx_factory(lr)
+    theta = jnp.zeros(1)
+    state, sizes = tx.init(theta), []
+    for _ in range(num_steps):
+        updates, state = tx.update(jnp.array([g]), state, theta)
+        sizes.append(float(updates[0]) if sign else float(jnp.abs(updates[0])))
+    return sizes
 
 
 def _loops_forever(updates, state, params=None):
@@ -83,11 +183,53 @@ CORPUS = {
         ),
         wrong(ch07.check_clipped_sgd, optax.clip_by_global_norm, "GradientTransformation"),
     ],
+    "check_momentum": [
+        right(ch07.check_momentum, momentum_namedtuple),
+        right(ch07.check_momentum, momentum_numpy_dict),
+        right(ch07.check_momentum, momentum_jitted),
+        right(ch07.check_momentum, lambda lr, beta: optax.chain(optax.trace(decay=beta), optax.scale(-lr))),
+        wrong(ch07.check_momentum, lambda lr, beta: momentum_wrong(lr, beta, carry=False), "not carried"),
+        wrong(ch07.check_momentum, lambda lr, beta: momentum_wrong(lr, beta, ema=True), "running mean"),
+        wrong(ch07.check_momentum, lambda lr, beta: momentum_wrong(lr, beta, sign=1.0), "wrong sign"),
+        wrong(ch07.check_momentum, lambda lr, beta: momentum_wrong(lr, beta, old_first=True), "first update is zero"),
+        wrong(ch07.check_momentum, momentum_namedtuple(0.1, 0.9), "should be a function"),
+        wrong(ch07.check_momentum, lambda lr, beta: momentum_namedtuple(lr, beta).update, "GradientTransformation"),
+    ],
+    "check_rmsprop_step_sizes": [
+        right(ch07.check_rmsprop_step_sizes, rmsprop_sizes_loop),
+        right(ch07.check_rmsprop_step_sizes, rmsprop_sizes_scan),
+        right(ch07.check_rmsprop_step_sizes, jax.jit(rmsprop_sizes_scan, static_argnums=2)),
+        right(ch07.check_rmsprop_step_sizes, rmsprop_sizes_params),
+        wrong(ch07.check_rmsprop_step_sizes, rmsprop_sizes_reinit, "initialised afresh"),
+        wrong(ch07.check_rmsprop_step_sizes, lambda lr, g, n: rmsprop_sizes_with(optax.adam, lr, g, n), "Adam"),
+        wrong(
+            ch07.check_rmsprop_step_sizes,
+            lambda lr, g, n: rmsprop_sizes_with(optax.rmsprop, lr, g, n, sign=True),
+            "signed updates",
+        ),
+        wrong(
+            ch07.check_rmsprop_step_sizes,
+            lambda lr, g, n: [lr / np.sqrt(1 - 0.9**t) for t in range(1, n + 1)],
+            "leave eps out",
+        ),
+        wrong(
+            ch07.check_rmsprop_step_sizes,
+            lambda lr, g, n: [lr * abs(g) / (np.sqrt((1 - 0.9**t) * g**2) + 1e-8) for t in range(1, n + 1)],
+            "outside the square root",
+        ),
+        wrong(
+            ch07.check_rmsprop_step_sizes,
+            lambda lr, g, n: rmsprop_sizes_with(lambda lr: optax.rmsprop(lr, decay=0.99), lr, g, n),
+            "differs from the reference",
+        ),
+    ],
 }
 CHECKS = {
     "check_optax_bce": (ch07.check_optax_bce, True),
     "check_adam_first_step": (ch07.check_adam_first_step, True),
     "check_clipped_sgd": (ch07.check_clipped_sgd, False),
+    "check_momentum": (ch07.check_momentum, True),
+    "check_rmsprop_step_sizes": (ch07.check_rmsprop_step_sizes, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 ROBUSTNESS["check_clipped_sgd"] += [

@@ -19,6 +19,7 @@ from jaxbook.checks._core import (
     call_student,
     checker,
     compare_arrays,
+    fail,
     sample_size_hints,
     sigmoid,
 )
@@ -178,3 +179,136 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Fee
             f"on {label} gradients the update's norm is {ratio:.3g} times the expected one; check the learning rate and the clipping threshold",
         )
     return Feedback(True, "tx clips to global norm 1, keeps the direction, then steps with lr 0.1")
+
+
+def _flat(tree: Any) -> np.ndarray | None:
+    # the leaves of a dict of arrays, in key order, as one float64 vector (None if not numeric)
+    if not isinstance(tree, dict):
+        return None
+    parts = [as_array(tree[k]) for k in sorted(tree)]
+    if any(p is None for p in parts):
+        return None
+    return np.concatenate([np.ravel(p) for p in parts])
+
+
+def _run_updates(tx: Any, grads_sequence: list, *, name: str) -> list:
+    # feed a sequence of gradients to tx from one fresh state; return the updates
+    params = grads_sequence[0]
+    state = call_student(tx.init, params, name=f"{name}.init", allow_none=True)
+    updates = []
+    for t, grads in enumerate(grads_sequence, start=1):
+        result = call_student(tx.update, grads, state, params, name=f"{name}.update", where=f"at step {t}")
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise fail(f"{name}.update should return a pair (updates, new_state); got {type(result).__name__}")
+        update, state = result
+        updates.append(update)
+    return updates
+
+
+@checker("momentum", function=True)
+def check_momentum(momentum: Any) -> Feedback:
+    """Exercise 7.4: ``momentum(lr, beta)`` should return an ``optax.GradientTransformation``,
+    written with ``init`` and ``update`` functions, whose updates are ``-lr * v`` with the velocity
+    ``v <- beta * v + g`` (``v`` starts at zero): those of ``optax.sgd(lr, momentum=beta)``.
+    """
+    rng = np.random.default_rng(74)
+    for case, (lr, beta) in enumerate([(0.1, 0.9), (0.03, 0.5)], start=1):
+        tx = call_student(momentum, lr, beta, name="momentum", where=f"with lr={lr}, beta={beta}")
+        if not isinstance(tx, optax.GradientTransformation):
+            return Feedback(
+                False,
+                "momentum(lr, beta) should return an optax.GradientTransformation(init, update); "
+                f"got {type(tx).__name__}",
+            )
+        grads_sequence = [
+            {"W": rng.normal(size=(2, 3)).astype(np.float32), "b": rng.normal(size=3).astype(np.float32)}
+            for _ in range(4)
+        ]
+        got = _run_updates(tx, grads_sequence, name="tx")
+        reference = optax.sgd(lr, momentum=beta)
+        expected = _run_updates(reference, grads_sequence, name="optax.sgd")
+        for t, (g, e) in enumerate(zip(got, expected), start=1):
+            flat_got, flat_expected = _flat(g), _flat(e)
+            if flat_got is None or set(g) != set(e):
+                return Feedback(False, f"the updates at step {t} should be a dict shaped like the gradients {sorted(e)}")
+            if np.allclose(flat_got, flat_expected, rtol=1e-4, atol=1e-7):
+                continue
+            plain = _flat(grads_sequence[t - 1]) * -lr
+            if t > 1 and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
+                return Feedback(
+                    False,
+                    f"from step 2 on the update is the plain SGD step -lr * g: the velocity is not carried "
+                    "from one step to the next (update must return the new velocity as the new state)",
+                )
+            ema = optax.chain(optax.ema(beta, debias=False), optax.scale(-lr))
+            ema_updates = _run_updates(ema, grads_sequence, name="reference")
+            if np.allclose(flat_got, _flat(ema_updates[t - 1]), rtol=1e-4, atol=1e-7):
+                return Feedback(
+                    False,
+                    "your velocity is a running mean, v <- beta v + (1 - beta) g; heavy-ball momentum "
+                    "adds the whole gradient: v <- beta v + g",
+                )
+            if np.allclose(flat_got, -flat_expected, rtol=1e-4, atol=1e-7):
+                return Feedback(False, "the update has the wrong sign: optax updates are ADDED, so it is -lr * v")
+            if t == 1 and np.allclose(flat_got, 0.0, atol=1e-12):
+                return Feedback(
+                    False,
+                    "the first update is zero: update the velocity with the new gradient first, then step with it",
+                )
+            return Feedback(
+                False,
+                f"with lr={lr}, beta={beta} the update at step {t} differs from optax.sgd(lr, momentum=beta) "
+                f"(largest difference {np.max(np.abs(flat_got - flat_expected)):.3g})",
+            )
+    return Feedback(True, "momentum matches optax.sgd(lr, momentum=beta) step after step")
+
+
+def _rmsprop_sizes(lr: float, g: float, num_steps: int) -> np.ndarray:
+    # optax.rmsprop's defaults: decay 0.9, eps 1e-8 inside the square root, s starts at 0
+    t = np.arange(1, num_steps + 1)
+    s = (1.0 - 0.9**t) * g**2
+    return lr * abs(g) / np.sqrt(s + 1e-8)
+
+
+@checker("rmsprop_step_sizes", function=True)
+def check_rmsprop_step_sizes(rmsprop_step_sizes: Callable[..., Any]) -> Feedback:
+    """Exercise 7.5: ``rmsprop_step_sizes(lr, g, num_steps)`` should return the sizes ``|update|`` of
+    the first ``num_steps`` updates of ``optax.rmsprop(lr)`` (one parameter, constant gradient
+    ``g``, one state threaded through the steps). The reference is the closed form
+    ``lr |g| / sqrt((1 - 0.9**t) g**2 + 1e-8)``.
+    """
+    cases = [(0.1, 2.0, 6), (0.01, -0.5, 4), (0.1, 1e-4, 5)]
+    for lr, g, num_steps in cases:
+        where = f"with lr={lr}, g={g}, num_steps={num_steps}"
+        got = call_student(rmsprop_step_sizes, lr, g, num_steps, name="rmsprop_step_sizes", where=where)
+        expected = _rmsprop_sizes(lr, g, num_steps)
+        got_array = as_array(got)
+        if got_array is not None and got_array.shape == expected.shape:
+            if np.allclose(got_array, -np.sign(g) * expected, rtol=1e-3) and not np.allclose(got_array, expected):
+                return Feedback(False, f"{where}: these are the signed updates; the sizes are their absolute values")
+            if np.allclose(got_array, expected[0], rtol=1e-3):
+                return Feedback(
+                    False,
+                    f"{where}: every step has the size of the first: the state is initialised afresh at each "
+                    "step; init once and pass each update's new state to the next",
+                )
+            if np.allclose(got_array, lr, rtol=1e-3):
+                return Feedback(False, f"{where}: every step has size lr: that is Adam's bias-corrected step, not RMSprop's")
+            t = np.arange(1, num_steps + 1)
+            outside = lr * abs(g) / (np.sqrt((1.0 - 0.9**t) * g**2) + 1e-8)
+            without_eps = lr / np.sqrt(1.0 - 0.9**t)
+            if abs(g) < 1e-3 and (
+                np.allclose(got_array, without_eps, rtol=1e-3) or np.allclose(got_array, outside, rtol=1e-3)
+            ):
+                return Feedback(
+                    False,
+                    f"{where}: these sizes leave eps out, or put it outside the square root, g / (sqrt(s) + eps); "
+                    "optax.rmsprop divides by sqrt(s + eps), which matters when g**2 is as small as eps = 1e-8: "
+                    "compute the sizes with optax.rmsprop",
+                )
+        result = compare_arrays(got, expected, name=f"the step sizes {where}", rtol=1e-3, atol=1e-9)
+        if not result.ok:
+            return result
+    return Feedback(
+        True, "rmsprop_step_sizes matches optax.rmsprop: the first step is about 3.2 lr, and the steps shrink towards lr"
+    )
