@@ -1,11 +1,13 @@
 """The corpus of Chapter 7's checkers: right answers written several ways, common slips named."""
 
+from functools import partial
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from typing import NamedTuple
 from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
 
 from jaxbook.checks import ch07
@@ -120,6 +122,59 @@ def rmsprop_sizes_with(tx_factory, lr, g, num_steps, sign=False):
     return sizes
 
 
+@partial(jax.jit, static_argnames=("tx", "loss_fn"))
+def loop_scan(tx, loss_fn, params, X, y, rows):
+    def step(carry, batch):
+        params, state = carry
+        loss, grads = jax.value_and_grad(loss_fn)(params, X[batch], y[batch])
+        updates, state = tx.update(grads, state, params)
+        return (optax.apply_updates(params, updates), state), loss
+
+    (params, _), losses = jax.lax.scan(step, (params, tx.init(params)), rows)
+    return params, losses
+
+
+def loop_python(tx, loss_fn, params, X, y, rows):
+    state, losses = tx.init(params), []
+    for batch in rows:
+        loss = loss_fn(params, X[batch], y[batch])
+        grads = jax.grad(loss_fn)(params, X[batch], y[batch])
+        updates, state = tx.update(grads, state, params)
+        params = optax.apply_updates(params, updates)
+        losses.append(loss)
+    return params, losses
+
+
+def loop_scan_dict_carry(tx, loss_fn, params, X, y, rows):
+    X, y = jnp.asarray(X, dtype=jnp.float32), jnp.asarray(y, dtype=jnp.float32)
+
+    def step(carry, batch):
+        loss, grads = jax.value_and_grad(loss_fn)(carry["params"], X[batch], y[batch])
+        updates, state = tx.update(grads, carry["state"], carry["params"])
+        return {"params": optax.apply_updates(carry["params"], updates), "state": state}, loss
+
+    carry, losses = jax.lax.scan(step, {"params": params, "state": tx.init(params)}, jnp.asarray(rows))
+    return carry["params"], list(np.asarray(losses))
+
+
+def loop_slip(tx, loss_fn, params, X, y, rows, slip):
+    state, losses = tx.init(params), []
+    for batch in rows:
+        Xb, yb = (X, y) if slip == "full" else (X[batch], y[batch])
+        if slip == "reinit":
+            state = tx.init(params)
+        loss, grads = jax.value_and_grad(loss_fn)(params, Xb, yb)
+        updates, state = tx.update(grads, state, params)
+        if slip == "subtract":
+            params = jax.tree.map(lambda p, u: p - u, params, updates)
+        else:
+            params = optax.apply_updates(params, updates)
+        losses.append(loss_fn(params, Xb, yb) if slip == "after" else loss)
+    if slip == "losses only":
+        return losses
+    return params, jnp.stack(losses)
+
+
 def _loops_forever(updates, state, params=None):
     while True:
         pass
@@ -223,6 +278,17 @@ CORPUS = {
             "differs from the reference",
         ),
     ],
+    "check_train_on_batches": [
+        right(ch07.check_train_on_batches, loop_scan),
+        right(ch07.check_train_on_batches, loop_python),
+        right(ch07.check_train_on_batches, loop_scan_dict_carry),
+        right(ch07.check_train_on_batches, jax.jit(loop_python, static_argnums=(0, 1))),
+        wrong(ch07.check_train_on_batches, partial(loop_slip, slip="reinit"), "state is not carried"),
+        wrong(ch07.check_train_on_batches, partial(loop_slip, slip="full"), "used all of X"),
+        wrong(ch07.check_train_on_batches, partial(loop_slip, slip="subtract"), "subtracted"),
+        wrong(ch07.check_train_on_batches, partial(loop_slip, slip="after"), "after each update"),
+        wrong(ch07.check_train_on_batches, partial(loop_slip, slip="losses only"), "pair (params, losses)"),
+    ],
 }
 CHECKS = {
     "check_optax_bce": (ch07.check_optax_bce, True),
@@ -230,6 +296,7 @@ CHECKS = {
     "check_clipped_sgd": (ch07.check_clipped_sgd, False),
     "check_momentum": (ch07.check_momentum, True),
     "check_rmsprop_step_sizes": (ch07.check_rmsprop_step_sizes, True),
+    "check_train_on_batches": (ch07.check_train_on_batches, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 ROBUSTNESS["check_clipped_sgd"] += [

@@ -212,7 +212,7 @@ def check_momentum(momentum: Any) -> Feedback:
     ``v <- beta * v + g`` (``v`` starts at zero): those of ``optax.sgd(lr, momentum=beta)``.
     """
     rng = np.random.default_rng(74)
-    for case, (lr, beta) in enumerate([(0.1, 0.9), (0.03, 0.5)], start=1):
+    for lr, beta in [(0.1, 0.9), (0.03, 0.5)]:
         tx = call_student(momentum, lr, beta, name="momentum", where=f"with lr={lr}, beta={beta}")
         if not isinstance(tx, optax.GradientTransformation):
             return Feedback(
@@ -230,14 +230,16 @@ def check_momentum(momentum: Any) -> Feedback:
         for t, (g, e) in enumerate(zip(got, expected), start=1):
             flat_got, flat_expected = _flat(g), _flat(e)
             if flat_got is None or set(g) != set(e):
-                return Feedback(False, f"the updates at step {t} should be a dict shaped like the gradients {sorted(e)}")
+                return Feedback(
+                    False, f"the updates at step {t} should be a dict shaped like the gradients {sorted(e)}"
+                )
             if np.allclose(flat_got, flat_expected, rtol=1e-4, atol=1e-7):
                 continue
             plain = _flat(grads_sequence[t - 1]) * -lr
             if t > 1 and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
                 return Feedback(
                     False,
-                    f"from step 2 on the update is the plain SGD step -lr * g: the velocity is not carried "
+                    "from step 2 on the update is the plain SGD step -lr * g: the velocity is not carried "
                     "from one step to the next (update must return the new velocity as the new state)",
                 )
             ema = optax.chain(optax.ema(beta, debias=False), optax.scale(-lr))
@@ -293,7 +295,9 @@ def check_rmsprop_step_sizes(rmsprop_step_sizes: Callable[..., Any]) -> Feedback
                     "step; init once and pass each update's new state to the next",
                 )
             if np.allclose(got_array, lr, rtol=1e-3):
-                return Feedback(False, f"{where}: every step has size lr: that is Adam's bias-corrected step, not RMSprop's")
+                return Feedback(
+                    False, f"{where}: every step has size lr: that is Adam's bias-corrected step, not RMSprop's"
+                )
             t = np.arange(1, num_steps + 1)
             outside = lr * abs(g) / (np.sqrt((1.0 - 0.9**t) * g**2) + 1e-8)
             without_eps = lr / np.sqrt(1.0 - 0.9**t)
@@ -310,5 +314,96 @@ def check_rmsprop_step_sizes(rmsprop_step_sizes: Callable[..., Any]) -> Feedback
         if not result.ok:
             return result
     return Feedback(
-        True, "rmsprop_step_sizes matches optax.rmsprop: the first step is about 3.2 lr, and the steps shrink towards lr"
+        True,
+        "rmsprop_step_sizes matches optax.rmsprop: the first step is about 3.2 lr, and the steps shrink towards lr",
     )
+
+
+def _squared_error(params: Any, X: Any, y: Any) -> Any:
+    return ((X @ params["w"] + params["b"] - y) ** 2).mean()
+
+
+def _reference_loop(tx: Any, params: Any, X: np.ndarray, y: np.ndarray, rows: np.ndarray, variant: str = "") -> tuple:
+    # the loop of Exercise 7.6 step by step in Python (variant: a common slip, to name it)
+    state = tx.init(params)
+    losses = []
+    for batch in rows:
+        Xb, yb = (X, y) if variant == "full batch" else (X[batch], y[batch])
+        if variant == "fresh state":
+            state = tx.init(params)
+        loss, grads = jax.value_and_grad(_squared_error)(params, Xb, yb)
+        updates, state = tx.update(grads, state, params)
+        params = (
+            jax.tree.map(lambda p, u: p - u, params, updates)
+            if variant == "subtract"
+            else optax.apply_updates(params, updates)
+        )
+        losses.append(_squared_error(params, Xb, yb) if variant == "after" else loss)
+    return params, np.asarray(losses, dtype=np.float64)
+
+
+@checker("train_on_batches", function=True)
+def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
+    """Exercise 7.6: ``train_on_batches(tx, loss_fn, params, X, y, rows)`` should run one optax
+    step per row of ``rows`` (the mini-batch ``X[rows[t]], y[rows[t]]``), carrying the optimiser
+    state, and return ``(params, losses)`` with each step's mini-batch loss before its update. The
+    reference is the same loop written step by step in Python.
+    """
+    rng = np.random.default_rng(76)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)).astype(np.float32)
+    rows = np.stack([rng.permutation(40)[:8] for _ in range(12)])
+    start = {"w": np.zeros(3, dtype=np.float32), "b": np.float32(0.0)}
+    for label, tx in [
+        ("optax.adam(0.05)", optax.adam(0.05)),
+        ("optax.sgd(0.05, momentum=0.9)", optax.sgd(0.05, momentum=0.9)),
+    ]:
+        where = f"with tx = {label}"
+        got = call_student(
+            train_on_batches, tx, _squared_error, start, X, y, rows, name="train_on_batches", where=where
+        )
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return Feedback(False, f"train_on_batches should return a pair (params, losses); got {type(got).__name__}")
+        got_params, got_losses = got
+        flat = _flat(got_params) if isinstance(got_params, dict) and set(got_params) == {"w", "b"} else None
+        if flat is None:
+            return Feedback(
+                False, "the first item returned should be the final params, a dict with the keys of params: 'b', 'w'"
+            )
+        losses = as_array(got_losses)
+        if losses is None or losses.shape != (len(rows),):
+            shape = None if losses is None else losses.shape
+            return Feedback(False, f"the losses should have one entry per step, shape ({len(rows)},); got {shape}")
+        expected_params, expected_losses = _reference_loop(tx, start, X, y, rows)
+        if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5) and np.allclose(
+            losses, expected_losses, rtol=1e-3, atol=1e-6
+        ):
+            continue
+        slips = {
+            "fresh state": "the optimiser state is not carried from step to step: call tx.init once, before the "
+            "scan, and pass each update's new state to the next step",
+            "full batch": "every step used all of X and y: step t should use only its mini-batch X[rows[t]], y[rows[t]]",
+            "subtract": "the updates were subtracted: optax's updates already carry the minus sign, add them with "
+            "optax.apply_updates",
+        }
+        for variant, message in slips.items():
+            wrong_params, wrong_losses = _reference_loop(tx, start, X, y, rows, variant)
+            if np.allclose(flat, _flat(wrong_params), rtol=1e-3, atol=1e-5):
+                return Feedback(False, f"{where}: {message}")
+        if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5):
+            _, after = _reference_loop(tx, start, X, y, rows, "after")
+            if np.allclose(losses, after, rtol=1e-3, atol=1e-6):
+                return Feedback(
+                    False,
+                    f"{where}: the losses are measured after each update; record the loss before it, the value "
+                    "that value_and_grad returns with the gradient",
+                )
+            return Feedback(
+                False, f"{where}: the final params are right, but the losses differ from each step's mini-batch loss"
+            )
+        return Feedback(
+            False,
+            f"{where}: the final params differ from the reference loop's (largest difference "
+            f"{np.max(np.abs(flat - _flat(expected_params))):.3g})",
+        )
+    return Feedback(True, "train_on_batches takes the same steps as optax does one by one, with Adam and with momentum")
