@@ -134,6 +134,18 @@ def loop_scan(tx, loss_fn, params, X, y, rows):
     return params, losses
 
 
+def loop_scan_plain(tx, loss_fn, params, X, y, rows):
+    # the same scan, not jitted: X is indexed with a traced batch
+    def step(carry, batch):
+        params, state = carry
+        loss, grads = jax.value_and_grad(loss_fn)(params, X[batch], y[batch])
+        updates, state = tx.update(grads, state, params)
+        return (optax.apply_updates(params, updates), state), loss
+
+    (params, _), losses = jax.lax.scan(step, (params, tx.init(params)), rows)
+    return params, losses
+
+
 def loop_python(tx, loss_fn, params, X, y, rows):
     state, losses = tx.init(params), []
     for batch in rows:
@@ -280,6 +292,7 @@ CORPUS = {
     ],
     "check_train_on_batches": [
         right(ch07.check_train_on_batches, loop_scan),
+        right(ch07.check_train_on_batches, loop_scan_plain),
         right(ch07.check_train_on_batches, loop_python),
         right(ch07.check_train_on_batches, loop_scan_dict_carry),
         right(ch07.check_train_on_batches, jax.jit(loop_python, static_argnums=(0, 1))),

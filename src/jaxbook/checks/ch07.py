@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -354,13 +355,16 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
     y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)).astype(np.float32)
     rows = np.stack([rng.permutation(40)[:8] for _ in range(12)])
     start = {"w": np.zeros(3, dtype=np.float32), "b": np.float32(0.0)}
+    # the student's function gets JAX arrays, as the notebook's data are: a plain (not jitted) scan
+    # indexes X with a traced batch, which a NumPy X would refuse
+    X_jax, y_jax, rows_jax = jnp.asarray(X), jnp.asarray(y), jnp.asarray(rows)
     for label, tx in [
         ("optax.adam(0.05)", optax.adam(0.05)),
         ("optax.sgd(0.05, momentum=0.9)", optax.sgd(0.05, momentum=0.9)),
     ]:
         where = f"with tx = {label}"
         got = call_student(
-            train_on_batches, tx, _squared_error, start, X, y, rows, name="train_on_batches", where=where
+            train_on_batches, tx, _squared_error, start, X_jax, y_jax, rows_jax, name="train_on_batches", where=where
         )
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             return Feedback(False, f"train_on_batches should return a pair (params, losses); got {type(got).__name__}")
