@@ -194,21 +194,57 @@ def _loops_forever(updates, state, params=None):
 
 CORPUS = {
     "check_optax_bce": [
-        right(ch07.check_optax_bce, lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y))),
-        right(ch07.check_optax_bce, jax.jit(lambda z, y: optax.sigmoid_binary_cross_entropy(z, y).mean())),
-        right(ch07.check_optax_bce, lambda z, y: jnp.sum(optax.sigmoid_binary_cross_entropy(z, y)) / len(y)),
-        right(ch07.check_optax_bce, lambda z, y: np.mean(np.logaddexp(0.0, z) - y * z)),
+        right(
+            ch07.check_optax_bce,
+            lambda z, y, w: jnp.sum(w * optax.sigmoid_binary_cross_entropy(z, y)) / jnp.sum(w),
+        ),
+        right(
+            ch07.check_optax_bce,
+            jax.jit(lambda z, y, w: jnp.average(optax.sigmoid_binary_cross_entropy(z, y), weights=w)),
+        ),
+        right(
+            ch07.check_optax_bce,
+            lambda z, y, w: (
+                float(np.dot(np.asarray(w, np.float64), np.logaddexp(0.0, np.asarray(z, np.float64)) - y * z))
+                / float(np.sum(w))
+            ),
+        ),
+        right(
+            ch07.check_optax_bce,
+            lambda z, y, w: jnp.mean((w / jnp.mean(w)) * optax.sigmoid_binary_cross_entropy(z, y)),
+        ),
         wrong(
             ch07.check_optax_bce,
-            lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(jax.nn.sigmoid(z), y)),
+            lambda z, y, w: jnp.average(optax.sigmoid_binary_cross_entropy(jax.nn.sigmoid(z), y), weights=w),
             "takes logits, not probabilities",
         ),
-        wrong(ch07.check_optax_bce, lambda z, y: jnp.sum(optax.sigmoid_binary_cross_entropy(z, y)), "not the sum"),
-        wrong(ch07.check_optax_bce, lambda z, y: optax.sigmoid_binary_cross_entropy(z, y), "take the mean"),
         wrong(
             ch07.check_optax_bce,
-            lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, 1 - y)),
+            lambda z, y, w: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y)),
+            "weights are ignored",
+        ),
+        wrong(
+            ch07.check_optax_bce,
+            lambda z, y, w: jnp.mean(w * optax.sigmoid_binary_cross_entropy(z, y)),
+            "divided by the number of examples",
+        ),
+        wrong(
+            ch07.check_optax_bce, lambda z, y, w: jnp.sum(w * optax.sigmoid_binary_cross_entropy(z, y)), "weighted sum"
+        ),
+        wrong(
+            ch07.check_optax_bce, lambda z, y, w: w * optax.sigmoid_binary_cross_entropy(z, y), "one loss per example"
+        ),
+        wrong(
+            ch07.check_optax_bce,
+            lambda z, y, w: jnp.average(optax.sigmoid_binary_cross_entropy(z, 1 - y), weights=w),
             "labels are flipped",
+        ),
+        wrong(
+            ch07.check_optax_bce,
+            lambda z, y, w: jnp.average(
+                -y * jnp.log(jax.nn.sigmoid(z)) - (1 - y) * jnp.log(1 - jax.nn.sigmoid(z)), weights=w
+            ),
+            "overflows",
         ),
     ],
     "check_adam_first_step": [
@@ -239,7 +275,12 @@ CORPUS = {
         wrong(
             ch07.check_clipped_sgd,
             optax.chain(optax.sgd(0.1), optax.clip_by_global_norm(1.0)),
-            "clipped after the SGD step",
+            "SGD step was clipped to norm 1",
+        ),
+        wrong(
+            ch07.check_clipped_sgd,
+            optax.chain(optax.clip_by_global_norm(10.0), optax.sgd(0.1)),
+            "clipping the gradient to norm 1 / lr = 10",
         ),
         wrong(ch07.check_clipped_sgd, optax.sgd(0.1), "was not clipped"),
         wrong(ch07.check_clipped_sgd, optax.chain(optax.clip_by_global_norm(1.0), optax.scale(0.1)), "wrong sign"),

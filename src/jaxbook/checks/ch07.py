@@ -21,45 +21,64 @@ from jaxbook.checks._core import (
     checker,
     compare_arrays,
     fail,
-    sample_size_hints,
     sigmoid,
 )
 
 
 @checker("bce", function=True)
-def check_optax_bce(bce: Callable[[Any, Any], Any]) -> Feedback:
-    """Exercise 7.1: ``bce(logits, y)`` should be the *mean* binary cross-entropy computed with
-    ``optax.sigmoid_binary_cross_entropy`` from logits. The reference is ``logaddexp`` in float64.
+def check_optax_bce(bce: Callable[[Any, Any, Any], Any]) -> Feedback:
+    """Exercise 7.1: ``bce(logits, y, weights)`` should be the *weighted mean*
+    ``sum(w * l) / sum(w)`` of the per-example binary cross-entropies ``l`` that
+    ``optax.sigmoid_binary_cross_entropy`` computes from logits. The reference is ``logaddexp`` in
+    float64; the weights of the first two tests do not sum to the number of examples, the third's
+    are all 1 (the plain mean).
     """
     rng = np.random.default_rng(707)
-    for i, n in enumerate([5, 40], start=1):
+    for i, n in enumerate([5, 40, 6], start=1):
         logits = (4.0 * rng.normal(size=n)).astype(np.float32)
-        logits[0] = 60.0  # a large logit: the naive formula would give inf or nan here
+        logits[0] = 60.0  # a large logit: the formula through probabilities would give inf or nan here
         y = (rng.uniform(size=n) < 0.5).astype(np.float32)
         y[0] = 0.0
-        got = call_student(bce, logits, y, name="bce", where=f"on test input {i}")
-        expected = binary_cross_entropy(logits, y)
+        weights = rng.uniform(0.2, 3.0, size=n).astype(np.float32) if i < 3 else np.ones(n, dtype=np.float32)
+        got = call_student(bce, logits, y, weights, name="bce", where=f"on test input {i}")
+
+        def weighted(per_example: np.ndarray, w: np.ndarray = weights) -> float:
+            return float(np.sum(w * per_example) / np.sum(w))
+
+        per_example = binary_cross_entropy(logits, y, reduce=False)
+        expected = weighted(per_example)
         got_array = as_array(got)
         if got_array is not None and got_array.shape == (n,):
-            return Feedback(False, f"bce returns one loss per example, shape ({n},): take the mean")
-        if got_array is not None and got_array.shape == () and np.isfinite(got_array):
-            if np.isclose(got_array, binary_cross_entropy(sigmoid(logits), y), rtol=1e-4):
-                return Feedback(
-                    False,
-                    "optax.sigmoid_binary_cross_entropy takes logits, not probabilities: don't apply the sigmoid first",
-                )
-            if np.isclose(got_array, binary_cross_entropy(logits, 1.0 - y), rtol=1e-4):
-                return Feedback(
-                    False,
-                    "the arguments are in the wrong order or the labels are flipped: "
-                    "optax.sigmoid_binary_cross_entropy(logits, labels)",
-                )
-        hints = sample_size_hints(n)
-        hints[float(n)] = "use the mean over examples, not the sum"
-        result = compare_arrays(got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5, hints=hints)
+            return Feedback(
+                False, f"bce returns one loss per example, shape ({n},): take the weighted mean sum(w * l) / sum(w)"
+            )
+        if got_array is not None and got_array.shape == () and np.isfinite(got_array) and i < 3:
+            slips = {
+                "the weights are ignored: this is the plain mean of the losses; weight each "
+                "example's loss by w and divide by sum(w)": float(np.mean(per_example)),
+                "the weighted losses are divided by the number of examples: a weighted mean divides "
+                "by the sum of the weights, sum(w * l) / sum(w)": float(np.mean(weights * per_example)),
+                "this is the weighted sum: divide it by the sum of the weights": float(np.sum(weights * per_example)),
+                "optax.sigmoid_binary_cross_entropy takes logits, not probabilities: don't apply the "
+                "sigmoid first": weighted(binary_cross_entropy(sigmoid(logits), y, reduce=False)),
+                "the arguments are in the wrong order or the labels are flipped: "
+                "optax.sigmoid_binary_cross_entropy(logits, labels)": weighted(
+                    binary_cross_entropy(logits, 1.0 - y, reduce=False)
+                ),
+            }
+            for message, value in slips.items():
+                if np.isclose(got_array, value, rtol=1e-4):
+                    return Feedback(False, message)
+        if got_array is not None and got_array.shape == () and not np.isfinite(got_array):
+            return Feedback(
+                False,
+                f"bce is {got_array} for a logit of 60: a formula through the sigmoid's probabilities "
+                "overflows; compute the loss from the logits, as optax.sigmoid_binary_cross_entropy does",
+            )
+        result = compare_arrays(got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5)
         if not result.ok:
             return result
-    return Feedback(True, "bce is the mean binary cross-entropy, finite even for a logit of 60")
+    return Feedback(True, "bce is the weighted mean binary cross-entropy, finite even for a logit of 60")
 
 
 def _test_grads(seed: int) -> dict[str, np.ndarray]:
@@ -163,7 +182,8 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Fee
             if np.isclose(norm, max_norm, rtol=1e-3) and small_right:
                 return Feedback(
                     False,
-                    "the update has norm 1: you clipped after the SGD step; chain clip_by_global_norm first, then sgd",
+                    "the update has norm 1: the SGD step was clipped to norm 1 (the same optimiser as clipping the "
+                    "gradient to norm 1 / lr = 10); chain clip_by_global_norm(1.0) first, then sgd(0.1)",
                 )
         plain = np.concatenate([np.ravel(-lr * np.asarray(grads[k], dtype=np.float64)) for k in sorted(grads)])
         if label == "large" and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
