@@ -264,29 +264,70 @@ CORPUS = {
         wrong(ch07.check_adam_first_step, lambda grads, lr: list(adam_first(grads, lr).values()), "dict"),
     ],
     "check_clipped_sgd": [
-        right(ch07.check_clipped_sgd, optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))),
-        right(ch07.check_clipped_sgd, optax.chain(optax.clip_by_global_norm(1), optax.scale(-0.1))),
-        right(ch07.check_clipped_sgd, optax.chain(optax.clip_by_global_norm(1.0), optax.scale_by_learning_rate(0.1))),
         right(
             ch07.check_clipped_sgd,
-            optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(learning_rate=0.1, momentum=None)),
+            optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01), optax.sgd(0.1)),
         ),
-        wrong(ch07.check_clipped_sgd, optax.chain(optax.clip(1.0), optax.sgd(0.1)), "clips each entry separately"),
+        right(
+            ch07.check_clipped_sgd,
+            optax.chain(optax.clip_by_global_norm(1), optax.add_decayed_weights(1e-2), optax.scale(-0.1)),
+        ),
+        right(
+            ch07.check_clipped_sgd,
+            optax.chain(
+                optax.clip_by_global_norm(1.0),
+                optax.add_decayed_weights(weight_decay=0.01),
+                optax.scale_by_learning_rate(0.1),
+            ),
+        ),
+        right(
+            ch07.check_clipped_sgd,
+            optax.chain(
+                optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01)),
+                optax.sgd(learning_rate=0.1, momentum=None),
+            ),
+        ),
         wrong(
             ch07.check_clipped_sgd,
-            optax.chain(optax.sgd(0.1), optax.clip_by_global_norm(1.0)),
+            optax.chain(optax.clip(1.0), optax.add_decayed_weights(0.01), optax.sgd(0.1)),
+            "clips each entry separately",
+        ),
+        wrong(ch07.check_clipped_sgd, optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1)), "no weight decay"),
+        wrong(
+            ch07.check_clipped_sgd,
+            optax.chain(optax.add_decayed_weights(0.01), optax.clip_by_global_norm(1.0), optax.sgd(0.1)),
+            "added before the clipping",
+        ),
+        wrong(
+            ch07.check_clipped_sgd,
+            optax.chain(optax.add_decayed_weights(0.01), optax.sgd(0.1), optax.clip_by_global_norm(1.0)),
             "SGD step was clipped to norm 1",
         ),
         wrong(
             ch07.check_clipped_sgd,
-            optax.chain(optax.clip_by_global_norm(10.0), optax.sgd(0.1)),
-            "clipping the gradient to norm 1 / lr = 10",
+            optax.chain(optax.clip_by_global_norm(10.0), optax.add_decayed_weights(0.01), optax.sgd(0.1)),
+            "the clipping threshold",
         ),
-        wrong(ch07.check_clipped_sgd, optax.sgd(0.1), "was not clipped"),
-        wrong(ch07.check_clipped_sgd, optax.chain(optax.clip_by_global_norm(1.0), optax.scale(0.1)), "wrong sign"),
+        wrong(ch07.check_clipped_sgd, optax.chain(optax.add_decayed_weights(0.01), optax.sgd(0.1)), "was not clipped"),
+        wrong(ch07.check_clipped_sgd, optax.sgd(0.1), "this is plain SGD"),
         wrong(
             ch07.check_clipped_sgd,
-            optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(1.0)),
+            optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1), optax.add_decayed_weights(0.01)),
+            "added after the SGD step",
+        ),
+        wrong(
+            ch07.check_clipped_sgd,
+            optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(-0.01), optax.sgd(0.1)),
+            "decay has the wrong sign",
+        ),
+        wrong(
+            ch07.check_clipped_sgd,
+            optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01), optax.scale(0.1)),
+            "update has the wrong sign",
+        ),
+        wrong(
+            ch07.check_clipped_sgd,
+            optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01), optax.sgd(1.0)),
             "times the expected one",
         ),
         wrong(ch07.check_clipped_sgd, optax.clip_by_global_norm, "GradientTransformation"),

@@ -130,76 +130,113 @@ def check_adam_first_step(first_step: Callable[[Any, float], Any]) -> Feedback:
     return Feedback(True, "first_step matches optax.adam: every first step has size lr, whatever the gradient's scale")
 
 
+def _first_update(tx: Any, grads: dict, params: dict, *, name: str) -> np.ndarray:
+    # the first update of tx from a fresh state, flattened in key order (float64)
+    state = call_student(tx.init, params, name=f"{name}.init")
+    result = call_student(tx.update, grads, state, params, name=f"{name}.update")
+    if (
+        not isinstance(result, tuple)
+        or len(result) != 2
+        or not isinstance(result[0], dict)
+        or set(result[0]) != set(grads)
+    ):
+        raise fail(f"{name}.update should return (updates, state) with updates shaped like the gradients")
+    flat = _flat(result[0])
+    if flat is None:
+        raise fail(f"{name}.update returned updates that are not arrays of numbers")
+    return flat
+
+
 @checker("tx")
-def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Feedback:
-    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then take an SGD
-    step of learning rate ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))``.
+def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: float = 0.1) -> Feedback:
+    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then add the
+    decoupled weight decay ``wd * params`` (not clipped), then take an SGD step of learning rate
+    ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01),
+    optax.sgd(0.1))``, whose update is ``-lr * (clip(g) + wd * params)``. The slips are named by
+    comparing with the optimisers they build.
     """
     if not isinstance(tx, optax.GradientTransformation):
         return Feedback(
             False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}"
         )
-    reference = optax.chain(optax.clip_by_global_norm(max_norm), optax.sgd(lr))
-    cases = {
-        "large": jax.tree.map(lambda g: np.asarray(g, dtype=np.float32), _test_grads(3)),
-        "small": jax.tree.map(lambda g: np.asarray(g * 0.01, dtype=np.float32), _test_grads(4)),
+    rng = np.random.default_rng(73)
+    params = {
+        "W1": rng.normal(size=(2, 2)) * 5.0,
+        "b1": rng.normal(size=2) * 5.0,
+        "w2": rng.normal(size=2) * 5.0,
+        "b2": np.float64(3.0),
     }
-    for label, grads in cases.items():
-        state = call_student(tx.init, grads, name="tx.init", where=f"on {label} gradients")
-        result = call_student(tx.update, grads, state, grads, name="tx.update", where=f"on {label} gradients")
-        if (
-            not isinstance(result, tuple)
-            or len(result) != 2
-            or not isinstance(result[0], dict)
-            or set(result[0]) != set(grads)
-        ):
-            return Feedback(False, "tx.update should return (updates, state) with updates shaped like the gradients")
-        got = result[0]
-        expected, _ = reference.update(grads, reference.init(grads), grads)
-        flat_got = np.concatenate([np.ravel(as_array(got[k])) for k in sorted(grads)])
+    params = jax.tree.map(lambda a: np.asarray(a, dtype=np.float32), params)
+    cases = {  # global norms about 30 and 0.3: clipped, and not
+        "large": jax.tree.map(lambda g: np.asarray(10.0 * g, dtype=np.float32), _test_grads(3)),
+        "small": jax.tree.map(lambda g: np.asarray(0.01 * g, dtype=np.float32), _test_grads(4)),
+    }
+    clip, decay, sgd = optax.clip_by_global_norm(max_norm), optax.add_decayed_weights(wd), optax.sgd(lr)
+    reference = optax.chain(clip, decay, sgd)
+    got = {label: _first_update(tx, grads, params, name="tx") for label, grads in cases.items()}
+    for label, flat_got in got.items():
         if not np.all(np.isfinite(flat_got)):
             return Feedback(False, f"the update on {label} gradients contains NaN or infinity")
-        flat_expected = np.concatenate([np.ravel(np.asarray(expected[k], dtype=np.float64)) for k in sorted(grads)])
-        if np.allclose(flat_got, flat_expected, rtol=1e-4, atol=1e-7):
-            continue
-        if label == "large":
-            elementwise = optax.chain(optax.clip(max_norm), optax.sgd(lr))
-            wrong, _ = elementwise.update(grads, elementwise.init(grads), grads)
-            if np.allclose(np.concatenate([np.ravel(wrong[k]) for k in sorted(grads)]), flat_got, rtol=1e-4, atol=1e-7):
-                return Feedback(
-                    False,
-                    "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales the whole gradient",
-                )
-            norm = np.linalg.norm(flat_got)
-            small = cases["small"]
-            small_got, _ = call_student(
-                tx.update, small, call_student(tx.init, small, name="tx.init"), small, name="tx.update"
-            )
-            small_expected, _ = reference.update(small, reference.init(small), small)
-            small_right = all(
-                np.allclose(as_array(small_got[k]), np.asarray(small_expected[k]), rtol=1e-4, atol=1e-7) for k in small
-            )
-            if np.isclose(norm, max_norm, rtol=1e-3) and small_right:
-                return Feedback(
-                    False,
-                    "the update has norm 1: the SGD step was clipped to norm 1 (the same optimiser as clipping the "
-                    "gradient to norm 1 / lr = 10); chain clip_by_global_norm(1.0) first, then sgd(0.1)",
-                )
-        plain = np.concatenate([np.ravel(-lr * np.asarray(grads[k], dtype=np.float64)) for k in sorted(grads)])
-        if label == "large" and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
-            return Feedback(
-                False,
-                "the large gradient was not clipped: the update is the plain SGD step. Put "
-                "optax.clip_by_global_norm(1.0) first in the chain (after sgd the step is already small)",
-            )
-        if np.allclose(flat_got, -flat_expected, rtol=1e-4, atol=1e-7):
-            return Feedback(False, "the update has the wrong sign")
-        ratio = np.linalg.norm(flat_got) / max(np.linalg.norm(flat_expected), 1e-30)
-        return Feedback(
-            False,
-            f"on {label} gradients the update's norm is {ratio:.3g} times the expected one; check the learning rate and the clipping threshold",
+
+    def same_as(other: optax.GradientTransformation) -> bool:
+        return all(
+            np.allclose(got[label], _first_update(other, grads, params, name="reference"), rtol=1e-4, atol=1e-7)
+            for label, grads in cases.items()
         )
-    return Feedback(True, "tx clips to global norm 1, keeps the direction, then steps with lr 0.1")
+
+    if same_as(reference):
+        return Feedback(True, "tx clips the gradient to global norm 1, adds the weight decay, then steps with lr 0.1")
+    slips = [
+        (
+            optax.chain(optax.clip(max_norm), decay, sgd),
+            "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales "
+            "the whole gradient",
+        ),
+        (
+            optax.chain(clip, sgd),
+            "there is no weight decay: put optax.add_decayed_weights(0.01) between the clipping and the SGD step",
+        ),
+        (
+            optax.chain(decay, clip, sgd),
+            "the decay was added before the clipping, so it was clipped with the gradient: clip first, then "
+            "add_decayed_weights",
+        ),
+        (
+            optax.chain(decay, sgd),
+            "the large gradient was not clipped: the update is the plain step -lr (g + wd params). Put "
+            "optax.clip_by_global_norm(1.0) first in the chain",
+        ),
+        (optax.sgd(lr), "the large gradient was not clipped and there is no weight decay: this is plain SGD"),
+        (
+            optax.chain(decay, sgd, clip),
+            "the update has norm 1: the SGD step was clipped to norm 1, not the gradient; chain "
+            "clip_by_global_norm(1.0) first, then the decay, then sgd(0.1)",
+        ),
+        (
+            optax.chain(clip, sgd, decay),
+            "the decay was added after the SGD step, so it enters the update as +wd params, without the "
+            "learning rate and with the sign that pushes the parameters away from zero: add it before sgd",
+        ),
+        (
+            optax.chain(clip, optax.add_decayed_weights(-wd), sgd),
+            "the decay has the wrong sign: add_decayed_weights(0.01) adds +0.01 params, which sgd's minus "
+            "sign turns into a pull towards zero",
+        ),
+        (
+            optax.chain(clip, decay, optax.scale(lr)),
+            "the update has the wrong sign: optax updates are ADDED, so SGD's is -lr times",
+        ),
+    ]
+    for other, message in slips:
+        if same_as(other):
+            return Feedback(False, message)
+    flat_expected = _first_update(reference, cases["large"], params, name="reference")
+    ratio = np.linalg.norm(got["large"]) / max(np.linalg.norm(flat_expected), 1e-30)
+    return Feedback(
+        False,
+        f"on the large gradient the update's norm is {ratio:.3g} times the expected one; check the learning rate, "
+        "the clipping threshold and the decay",
+    )
 
 
 def _flat(tree: Any) -> np.ndarray | None:
