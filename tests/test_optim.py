@@ -169,13 +169,18 @@ def test_lbfgs_reaches_the_logistic_maximum_likelihood():
 
 
 def test_check_optax_bce():
-    assert ch07.check_optax_bce(lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y))).ok
-    assert ch07.check_optax_bce(losses.binary_cross_entropy).ok
-    assert "take the mean" in ch07.check_optax_bce(optax.sigmoid_binary_cross_entropy).message
-    assert "not the sum" in ch07.check_optax_bce(lambda z, y: jnp.sum(optax.sigmoid_binary_cross_entropy(z, y))).message
-    probs = lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(jax.nn.sigmoid(z), y))
+    def per_example(z, y):
+        return optax.sigmoid_binary_cross_entropy(z, y)
+
+    assert ch07.check_optax_bce(lambda z, y, w: jnp.average(per_example(z, y), weights=w)).ok
+    assert ch07.check_optax_bce(lambda z, y, w: jnp.sum(w * per_example(z, y)) / jnp.sum(w)).ok
+    assert "weights are ignored" in ch07.check_optax_bce(lambda z, y, w: losses.binary_cross_entropy(z, y)).message
+    assert "one loss per example" in ch07.check_optax_bce(lambda z, y, w: w * per_example(z, y)).message
+    assert "weighted sum" in ch07.check_optax_bce(lambda z, y, w: jnp.sum(w * per_example(z, y))).message
+    probs = lambda z, y, w: jnp.average(per_example(jax.nn.sigmoid(z), y), weights=w)
     assert "takes logits, not probabilities" in ch07.check_optax_bce(probs).message
-    assert "NaN or infinity" in ch07.check_optax_bce(losses.naive_binary_cross_entropy).message
+    naive = lambda z, y, w: losses.naive_binary_cross_entropy(z, y)
+    assert "overflows" in ch07.check_optax_bce(naive).message
 
 
 def adam_first_step(grads, lr):
@@ -192,12 +197,12 @@ def test_check_adam_first_step():
 
 
 def test_check_clipped_sgd():
-    assert ch07.check_clipped_sgd(optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))).ok
-    assert "clips each entry separately" in ch07.check_clipped_sgd(optax.chain(optax.clip(1.0), optax.sgd(0.1))).message
-    assert (
-        "clipped after the SGD step"
-        in ch07.check_clipped_sgd(optax.chain(optax.sgd(0.1), optax.clip_by_global_norm(1.0))).message
-    )
+    clip, decay, sgd = optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01), optax.sgd(0.1)
+    assert ch07.check_clipped_sgd(optax.chain(clip, decay, sgd)).ok
+    assert "clips each entry separately" in ch07.check_clipped_sgd(optax.chain(optax.clip(1.0), decay, sgd)).message
+    assert "no weight decay" in ch07.check_clipped_sgd(optax.chain(clip, sgd)).message
+    assert "before the clipping" in ch07.check_clipped_sgd(optax.chain(decay, clip, sgd)).message
+    assert "SGD step was clipped" in ch07.check_clipped_sgd(optax.chain(decay, sgd, clip)).message
     assert "was not clipped" in ch07.check_clipped_sgd(optax.sgd(0.1)).message
     assert "GradientTransformation" in ch07.check_clipped_sgd(lambda g: g).message
 

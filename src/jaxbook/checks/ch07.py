@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -19,45 +20,65 @@ from jaxbook.checks._core import (
     call_student,
     checker,
     compare_arrays,
-    sample_size_hints,
+    fail,
     sigmoid,
 )
 
 
 @checker("bce", function=True)
-def check_optax_bce(bce: Callable[[Any, Any], Any]) -> Feedback:
-    """Exercise 7.1: ``bce(logits, y)`` should be the *mean* binary cross-entropy computed with
-    ``optax.sigmoid_binary_cross_entropy`` from logits. The reference is ``logaddexp`` in float64.
+def check_optax_bce(bce: Callable[[Any, Any, Any], Any]) -> Feedback:
+    """Exercise 7.1: ``bce(logits, y, weights)`` should be the *weighted mean*
+    ``sum(w * l) / sum(w)`` of the per-example binary cross-entropies ``l`` that
+    ``optax.sigmoid_binary_cross_entropy`` computes from logits. The reference is ``logaddexp`` in
+    float64; the weights of the first two tests do not sum to the number of examples, the third's
+    are all 1 (the plain mean).
     """
     rng = np.random.default_rng(707)
-    for i, n in enumerate([5, 40], start=1):
+    for i, n in enumerate([5, 40, 6], start=1):
         logits = (4.0 * rng.normal(size=n)).astype(np.float32)
-        logits[0] = 60.0  # a large logit: the naive formula would give inf or nan here
+        logits[0] = 60.0  # a large logit: the formula through probabilities would give inf or nan here
         y = (rng.uniform(size=n) < 0.5).astype(np.float32)
         y[0] = 0.0
-        got = call_student(bce, logits, y, name="bce", where=f"on test input {i}")
-        expected = binary_cross_entropy(logits, y)
+        weights = rng.uniform(0.2, 3.0, size=n).astype(np.float32) if i < 3 else np.ones(n, dtype=np.float32)
+        got = call_student(bce, logits, y, weights, name="bce", where=f"on test input {i}")
+
+        def weighted(per_example: np.ndarray, w: np.ndarray = weights) -> float:
+            return float(np.sum(w * per_example) / np.sum(w))
+
+        per_example = binary_cross_entropy(logits, y, reduce=False)
+        expected = weighted(per_example)
         got_array = as_array(got)
         if got_array is not None and got_array.shape == (n,):
-            return Feedback(False, f"bce returns one loss per example, shape ({n},): take the mean")
-        if got_array is not None and got_array.shape == () and np.isfinite(got_array):
-            if np.isclose(got_array, binary_cross_entropy(sigmoid(logits), y), rtol=1e-4):
-                return Feedback(
-                    False,
-                    "optax.sigmoid_binary_cross_entropy takes logits, not probabilities: don't apply the sigmoid first",
-                )
-            if np.isclose(got_array, binary_cross_entropy(logits, 1.0 - y), rtol=1e-4):
-                return Feedback(
-                    False,
-                    "the arguments are in the wrong order or the labels are flipped: "
-                    "optax.sigmoid_binary_cross_entropy(logits, labels)",
-                )
-        hints = sample_size_hints(n)
-        hints[float(n)] = "use the mean over examples, not the sum"
-        result = compare_arrays(got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5, hints=hints)
+            return Feedback(
+                False, f"bce returns one loss per example, shape ({n},): take the weighted mean sum(w * l) / sum(w)"
+            )
+        if got_array is not None and got_array.shape == () and np.isfinite(got_array) and i < 3:
+            slips = {
+                "the weights are ignored: this is the plain mean of the losses; weight each "
+                "example's loss by w and divide by sum(w)": float(np.mean(per_example)),
+                "the weighted losses are divided by the number of examples: a weighted mean divides "
+                "by the sum of the weights, sum(w * l) / sum(w)": float(np.mean(weights * per_example)),
+                "this is the weighted sum: divide it by the sum of the weights": float(np.sum(weights * per_example)),
+                "optax.sigmoid_binary_cross_entropy takes logits, not probabilities: don't apply the "
+                "sigmoid first": weighted(binary_cross_entropy(sigmoid(logits), y, reduce=False)),
+                "the arguments are in the wrong order or the labels are flipped: "
+                "optax.sigmoid_binary_cross_entropy(logits, labels)": weighted(
+                    binary_cross_entropy(logits, 1.0 - y, reduce=False)
+                ),
+            }
+            for message, value in slips.items():
+                if np.isclose(got_array, value, rtol=1e-4):
+                    return Feedback(False, message)
+        if got_array is not None and got_array.shape == () and not np.isfinite(got_array):
+            return Feedback(
+                False,
+                f"bce is {got_array} for a logit of 60: a formula through the sigmoid's probabilities "
+                "overflows; compute the loss from the logits, as optax.sigmoid_binary_cross_entropy does",
+            )
+        result = compare_arrays(got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5)
         if not result.ok:
             return result
-    return Feedback(True, "bce is the mean binary cross-entropy, finite even for a logit of 60")
+    return Feedback(True, "bce is the weighted mean binary cross-entropy, finite even for a logit of 60")
 
 
 def _test_grads(seed: int) -> dict[str, np.ndarray]:
@@ -109,72 +130,341 @@ def check_adam_first_step(first_step: Callable[[Any, float], Any]) -> Feedback:
     return Feedback(True, "first_step matches optax.adam: every first step has size lr, whatever the gradient's scale")
 
 
+def _first_update(tx: Any, grads: dict, params: dict, *, name: str) -> np.ndarray:
+    # the first update of tx from a fresh state, flattened in key order (float64)
+    state = call_student(tx.init, params, name=f"{name}.init")
+    result = call_student(tx.update, grads, state, params, name=f"{name}.update")
+    if (
+        not isinstance(result, tuple)
+        or len(result) != 2
+        or not isinstance(result[0], dict)
+        or set(result[0]) != set(grads)
+    ):
+        raise fail(f"{name}.update should return (updates, state) with updates shaped like the gradients")
+    flat = _flat(result[0])
+    if flat is None:
+        raise fail(f"{name}.update returned updates that are not arrays of numbers")
+    return flat
+
+
 @checker("tx")
-def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, lr: float = 0.1) -> Feedback:
-    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then take an SGD
-    step of learning rate ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1))``.
+def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: float = 0.1) -> Feedback:
+    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then add the
+    decoupled weight decay ``wd * params`` (not clipped), then take an SGD step of learning rate
+    ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01),
+    optax.sgd(0.1))``, whose update is ``-lr * (clip(g) + wd * params)``. The slips are named by
+    comparing with the optimisers they build.
     """
     if not isinstance(tx, optax.GradientTransformation):
         return Feedback(
             False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}"
         )
-    reference = optax.chain(optax.clip_by_global_norm(max_norm), optax.sgd(lr))
-    cases = {
-        "large": jax.tree.map(lambda g: np.asarray(g, dtype=np.float32), _test_grads(3)),
-        "small": jax.tree.map(lambda g: np.asarray(g * 0.01, dtype=np.float32), _test_grads(4)),
+    rng = np.random.default_rng(73)
+    params = {
+        "W1": rng.normal(size=(2, 2)) * 5.0,
+        "b1": rng.normal(size=2) * 5.0,
+        "w2": rng.normal(size=2) * 5.0,
+        "b2": np.float64(3.0),
     }
-    for label, grads in cases.items():
-        state = call_student(tx.init, grads, name="tx.init", where=f"on {label} gradients")
-        result = call_student(tx.update, grads, state, grads, name="tx.update", where=f"on {label} gradients")
-        if (
-            not isinstance(result, tuple)
-            or len(result) != 2
-            or not isinstance(result[0], dict)
-            or set(result[0]) != set(grads)
-        ):
-            return Feedback(False, "tx.update should return (updates, state) with updates shaped like the gradients")
-        got = result[0]
-        expected, _ = reference.update(grads, reference.init(grads), grads)
-        flat_got = np.concatenate([np.ravel(as_array(got[k])) for k in sorted(grads)])
+    params = jax.tree.map(lambda a: np.asarray(a, dtype=np.float32), params)
+    cases = {  # global norms about 30 and 0.3: clipped, and not
+        "large": jax.tree.map(lambda g: np.asarray(10.0 * g, dtype=np.float32), _test_grads(3)),
+        "small": jax.tree.map(lambda g: np.asarray(0.01 * g, dtype=np.float32), _test_grads(4)),
+    }
+    clip, decay, sgd = optax.clip_by_global_norm(max_norm), optax.add_decayed_weights(wd), optax.sgd(lr)
+    reference = optax.chain(clip, decay, sgd)
+    got = {label: _first_update(tx, grads, params, name="tx") for label, grads in cases.items()}
+    for label, flat_got in got.items():
         if not np.all(np.isfinite(flat_got)):
             return Feedback(False, f"the update on {label} gradients contains NaN or infinity")
-        flat_expected = np.concatenate([np.ravel(np.asarray(expected[k], dtype=np.float64)) for k in sorted(grads)])
-        if np.allclose(flat_got, flat_expected, rtol=1e-4, atol=1e-7):
-            continue
-        if label == "large":
-            elementwise = optax.chain(optax.clip(max_norm), optax.sgd(lr))
-            wrong, _ = elementwise.update(grads, elementwise.init(grads), grads)
-            if np.allclose(np.concatenate([np.ravel(wrong[k]) for k in sorted(grads)]), flat_got, rtol=1e-4, atol=1e-7):
-                return Feedback(
-                    False,
-                    "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales the whole gradient",
-                )
-            norm = np.linalg.norm(flat_got)
-            small = cases["small"]
-            small_got, _ = call_student(
-                tx.update, small, call_student(tx.init, small, name="tx.init"), small, name="tx.update"
-            )
-            small_expected, _ = reference.update(small, reference.init(small), small)
-            small_right = all(
-                np.allclose(as_array(small_got[k]), np.asarray(small_expected[k]), rtol=1e-4, atol=1e-7) for k in small
-            )
-            if np.isclose(norm, max_norm, rtol=1e-3) and small_right:
-                return Feedback(
-                    False,
-                    "the update has norm 1: you clipped after the SGD step; chain clip_by_global_norm first, then sgd",
-                )
-        plain = np.concatenate([np.ravel(-lr * np.asarray(grads[k], dtype=np.float64)) for k in sorted(grads)])
-        if label == "large" and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
+
+    def same_as(other: optax.GradientTransformation) -> bool:
+        return all(
+            np.allclose(got[label], _first_update(other, grads, params, name="reference"), rtol=1e-4, atol=1e-7)
+            for label, grads in cases.items()
+        )
+
+    if same_as(reference):
+        return Feedback(True, "tx clips the gradient to global norm 1, adds the weight decay, then steps with lr 0.1")
+    slips = [
+        (
+            optax.chain(optax.clip(max_norm), decay, sgd),
+            "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales "
+            "the whole gradient",
+        ),
+        (
+            optax.chain(clip, sgd),
+            "there is no weight decay: put optax.add_decayed_weights(0.01) between the clipping and the SGD step",
+        ),
+        (
+            optax.chain(decay, clip, sgd),
+            "the decay was added before the clipping, so it was clipped with the gradient: clip first, then "
+            "add_decayed_weights",
+        ),
+        (
+            optax.chain(decay, sgd),
+            "the large gradient was not clipped: the update is the plain step -lr (g + wd params). Put "
+            "optax.clip_by_global_norm(1.0) first in the chain",
+        ),
+        (optax.sgd(lr), "the large gradient was not clipped and there is no weight decay: this is plain SGD"),
+        (
+            optax.chain(decay, sgd, clip),
+            "the update has norm 1: the SGD step was clipped to norm 1, not the gradient; chain "
+            "clip_by_global_norm(1.0) first, then the decay, then sgd(0.1)",
+        ),
+        (
+            optax.chain(clip, sgd, decay),
+            "the decay was added after the SGD step, so it enters the update as +wd params, without the "
+            "learning rate and with the sign that pushes the parameters away from zero: add it before sgd",
+        ),
+        (
+            optax.chain(clip, optax.add_decayed_weights(-wd), sgd),
+            "the decay has the wrong sign: add_decayed_weights(0.01) adds +0.01 params, which sgd's minus "
+            "sign turns into a pull towards zero",
+        ),
+        (
+            optax.chain(clip, decay, optax.scale(lr)),
+            "the update has the wrong sign: optax updates are ADDED, so SGD's is -lr times",
+        ),
+    ]
+    for other, message in slips:
+        if same_as(other):
+            return Feedback(False, message)
+    flat_expected = _first_update(reference, cases["large"], params, name="reference")
+    ratio = np.linalg.norm(got["large"]) / max(np.linalg.norm(flat_expected), 1e-30)
+    return Feedback(
+        False,
+        f"on the large gradient the update's norm is {ratio:.3g} times the expected one; check the learning rate, "
+        "the clipping threshold and the decay",
+    )
+
+
+def _flat(tree: Any) -> np.ndarray | None:
+    # the leaves of a dict of arrays, in key order, as one float64 vector (None if not numeric)
+    if not isinstance(tree, dict):
+        return None
+    parts = [as_array(tree[k]) for k in sorted(tree)]
+    if any(p is None for p in parts):
+        return None
+    return np.concatenate([np.ravel(p) for p in parts])
+
+
+def _run_updates(tx: Any, grads_sequence: list, *, name: str) -> list:
+    # feed a sequence of gradients to tx from one fresh state; return the updates
+    params = grads_sequence[0]
+    state = call_student(tx.init, params, name=f"{name}.init", allow_none=True)
+    updates = []
+    for t, grads in enumerate(grads_sequence, start=1):
+        result = call_student(tx.update, grads, state, params, name=f"{name}.update", where=f"at step {t}")
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise fail(f"{name}.update should return a pair (updates, new_state); got {type(result).__name__}")
+        update, state = result
+        updates.append(update)
+    return updates
+
+
+@checker("momentum", function=True)
+def check_momentum(momentum: Any) -> Feedback:
+    """Exercise 7.4: ``momentum(lr, beta)`` should return an ``optax.GradientTransformation``,
+    written with ``init`` and ``update`` functions, whose updates are ``-lr * v`` with the velocity
+    ``v <- beta * v + g`` (``v`` starts at zero): those of ``optax.sgd(lr, momentum=beta)``.
+    """
+    rng = np.random.default_rng(74)
+    for lr, beta in [(0.1, 0.9), (0.03, 0.5)]:
+        tx = call_student(momentum, lr, beta, name="momentum", where=f"with lr={lr}, beta={beta}")
+        if not isinstance(tx, optax.GradientTransformation):
             return Feedback(
                 False,
-                "the large gradient was not clipped: the update is the plain SGD step. Put "
-                "optax.clip_by_global_norm(1.0) first in the chain (after sgd the step is already small)",
+                "momentum(lr, beta) should return an optax.GradientTransformation(init, update); "
+                f"got {type(tx).__name__}",
             )
-        if np.allclose(flat_got, -flat_expected, rtol=1e-4, atol=1e-7):
-            return Feedback(False, "the update has the wrong sign")
-        ratio = np.linalg.norm(flat_got) / max(np.linalg.norm(flat_expected), 1e-30)
+        grads_sequence = [
+            {"W": rng.normal(size=(2, 3)).astype(np.float32), "b": rng.normal(size=3).astype(np.float32)}
+            for _ in range(4)
+        ]
+        got = _run_updates(tx, grads_sequence, name="tx")
+        reference = optax.sgd(lr, momentum=beta)
+        expected = _run_updates(reference, grads_sequence, name="optax.sgd")
+        for t, (g, e) in enumerate(zip(got, expected), start=1):
+            flat_got, flat_expected = _flat(g), _flat(e)
+            if flat_got is None or set(g) != set(e):
+                return Feedback(
+                    False, f"the updates at step {t} should be a dict shaped like the gradients {sorted(e)}"
+                )
+            if np.allclose(flat_got, flat_expected, rtol=1e-4, atol=1e-7):
+                continue
+            plain = _flat(grads_sequence[t - 1]) * -lr
+            if t > 1 and np.allclose(flat_got, plain, rtol=1e-4, atol=1e-7):
+                return Feedback(
+                    False,
+                    "from step 2 on the update is the plain SGD step -lr * g: the velocity is not carried "
+                    "from one step to the next (update must return the new velocity as the new state)",
+                )
+            ema = optax.chain(optax.ema(beta, debias=False), optax.scale(-lr))
+            ema_updates = _run_updates(ema, grads_sequence, name="reference")
+            if np.allclose(flat_got, _flat(ema_updates[t - 1]), rtol=1e-4, atol=1e-7):
+                return Feedback(
+                    False,
+                    "your velocity is a running mean, v <- beta v + (1 - beta) g; heavy-ball momentum "
+                    "adds the whole gradient: v <- beta v + g",
+                )
+            if np.allclose(flat_got, -flat_expected, rtol=1e-4, atol=1e-7):
+                return Feedback(False, "the update has the wrong sign: optax updates are ADDED, so it is -lr * v")
+            if t == 1 and np.allclose(flat_got, 0.0, atol=1e-12):
+                return Feedback(
+                    False,
+                    "the first update is zero: update the velocity with the new gradient first, then step with it",
+                )
+            return Feedback(
+                False,
+                f"with lr={lr}, beta={beta} the update at step {t} differs from optax.sgd(lr, momentum=beta) "
+                f"(largest difference {np.max(np.abs(flat_got - flat_expected)):.3g})",
+            )
+    return Feedback(True, "momentum matches optax.sgd(lr, momentum=beta) step after step")
+
+
+def _rmsprop_sizes(lr: float, g: float, num_steps: int) -> np.ndarray:
+    # optax.rmsprop's defaults: decay 0.9, eps 1e-8 inside the square root, s starts at 0
+    t = np.arange(1, num_steps + 1)
+    s = (1.0 - 0.9**t) * g**2
+    return lr * abs(g) / np.sqrt(s + 1e-8)
+
+
+@checker("rmsprop_step_sizes", function=True)
+def check_rmsprop_step_sizes(rmsprop_step_sizes: Callable[..., Any]) -> Feedback:
+    """Exercise 7.5: ``rmsprop_step_sizes(lr, g, num_steps)`` should return the sizes ``|update|`` of
+    the first ``num_steps`` updates of ``optax.rmsprop(lr)`` (one parameter, constant gradient
+    ``g``, one state threaded through the steps). The reference is the closed form
+    ``lr |g| / sqrt((1 - 0.9**t) g**2 + 1e-8)``.
+    """
+    cases = [(0.1, 2.0, 6), (0.01, -0.5, 4), (0.1, 1e-4, 5)]
+    for lr, g, num_steps in cases:
+        where = f"with lr={lr}, g={g}, num_steps={num_steps}"
+        got = call_student(rmsprop_step_sizes, lr, g, num_steps, name="rmsprop_step_sizes", where=where)
+        expected = _rmsprop_sizes(lr, g, num_steps)
+        got_array = as_array(got)
+        if got_array is not None and got_array.shape == expected.shape:
+            if np.allclose(got_array, -np.sign(g) * expected, rtol=1e-3) and not np.allclose(got_array, expected):
+                return Feedback(False, f"{where}: these are the signed updates; the sizes are their absolute values")
+            if np.allclose(got_array, expected[0], rtol=1e-3):
+                return Feedback(
+                    False,
+                    f"{where}: every step has the size of the first: the state is initialised afresh at each "
+                    "step; init once and pass each update's new state to the next",
+                )
+            if np.allclose(got_array, lr, rtol=1e-3):
+                return Feedback(
+                    False, f"{where}: every step has size lr: that is Adam's bias-corrected step, not RMSprop's"
+                )
+            t = np.arange(1, num_steps + 1)
+            outside = lr * abs(g) / (np.sqrt((1.0 - 0.9**t) * g**2) + 1e-8)
+            without_eps = lr / np.sqrt(1.0 - 0.9**t)
+            if abs(g) < 1e-3 and (
+                np.allclose(got_array, without_eps, rtol=1e-3) or np.allclose(got_array, outside, rtol=1e-3)
+            ):
+                return Feedback(
+                    False,
+                    f"{where}: these sizes leave eps out, or put it outside the square root, g / (sqrt(s) + eps); "
+                    "optax.rmsprop divides by sqrt(s + eps), which matters when g**2 is as small as eps = 1e-8: "
+                    "compute the sizes with optax.rmsprop",
+                )
+        result = compare_arrays(got, expected, name=f"the step sizes {where}", rtol=1e-3, atol=1e-9)
+        if not result.ok:
+            return result
+    return Feedback(
+        True,
+        "rmsprop_step_sizes matches optax.rmsprop: the first step is about 3.2 lr, and the steps shrink towards lr",
+    )
+
+
+def _squared_error(params: Any, X: Any, y: Any) -> Any:
+    return ((X @ params["w"] + params["b"] - y) ** 2).mean()
+
+
+def _reference_loop(tx: Any, params: Any, X: np.ndarray, y: np.ndarray, rows: np.ndarray, variant: str = "") -> tuple:
+    # the loop of Exercise 7.6 step by step in Python (variant: a common slip, to name it)
+    state = tx.init(params)
+    losses = []
+    for batch in rows:
+        Xb, yb = (X, y) if variant == "full batch" else (X[batch], y[batch])
+        if variant == "fresh state":
+            state = tx.init(params)
+        loss, grads = jax.value_and_grad(_squared_error)(params, Xb, yb)
+        updates, state = tx.update(grads, state, params)
+        params = (
+            jax.tree.map(lambda p, u: p - u, params, updates)
+            if variant == "subtract"
+            else optax.apply_updates(params, updates)
+        )
+        losses.append(_squared_error(params, Xb, yb) if variant == "after" else loss)
+    return params, np.asarray(losses, dtype=np.float64)
+
+
+@checker("train_on_batches", function=True)
+def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
+    """Exercise 7.6: ``train_on_batches(tx, loss_fn, params, X, y, rows)`` should run one optax
+    step per row of ``rows`` (the mini-batch ``X[rows[t]], y[rows[t]]``), carrying the optimiser
+    state, and return ``(params, losses)`` with each step's mini-batch loss before its update. The
+    reference is the same loop written step by step in Python.
+    """
+    rng = np.random.default_rng(76)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)).astype(np.float32)
+    rows = np.stack([rng.permutation(40)[:8] for _ in range(12)])
+    start = {"w": np.zeros(3, dtype=np.float32), "b": np.float32(0.0)}
+    # the student's function gets JAX arrays, as the notebook's data are: a plain (not jitted) scan
+    # indexes X with a traced batch, which a NumPy X would refuse
+    X_jax, y_jax, rows_jax = jnp.asarray(X), jnp.asarray(y), jnp.asarray(rows)
+    for label, tx in [
+        ("optax.adam(0.05)", optax.adam(0.05)),
+        ("optax.sgd(0.05, momentum=0.9)", optax.sgd(0.05, momentum=0.9)),
+    ]:
+        where = f"with tx = {label}"
+        got = call_student(
+            train_on_batches, tx, _squared_error, start, X_jax, y_jax, rows_jax, name="train_on_batches", where=where
+        )
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return Feedback(False, f"train_on_batches should return a pair (params, losses); got {type(got).__name__}")
+        got_params, got_losses = got
+        flat = _flat(got_params) if isinstance(got_params, dict) and set(got_params) == {"w", "b"} else None
+        if flat is None:
+            return Feedback(
+                False, "the first item returned should be the final params, a dict with the keys of params: 'b', 'w'"
+            )
+        losses = as_array(got_losses)
+        if losses is None or losses.shape != (len(rows),):
+            shape = None if losses is None else losses.shape
+            return Feedback(False, f"the losses should have one entry per step, shape ({len(rows)},); got {shape}")
+        expected_params, expected_losses = _reference_loop(tx, start, X, y, rows)
+        if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5) and np.allclose(
+            losses, expected_losses, rtol=1e-3, atol=1e-6
+        ):
+            continue
+        slips = {
+            "fresh state": "the optimiser state is not carried from step to step: call tx.init once, before the "
+            "scan, and pass each update's new state to the next step",
+            "full batch": "every step used all of X and y: step t should use only its mini-batch X[rows[t]], y[rows[t]]",
+            "subtract": "the updates were subtracted: optax's updates already carry the minus sign, add them with "
+            "optax.apply_updates",
+        }
+        for variant, message in slips.items():
+            wrong_params, wrong_losses = _reference_loop(tx, start, X, y, rows, variant)
+            if np.allclose(flat, _flat(wrong_params), rtol=1e-3, atol=1e-5):
+                return Feedback(False, f"{where}: {message}")
+        if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5):
+            _, after = _reference_loop(tx, start, X, y, rows, "after")
+            if np.allclose(losses, after, rtol=1e-3, atol=1e-6):
+                return Feedback(
+                    False,
+                    f"{where}: the losses are measured after each update; record the loss before it, the value "
+                    "that value_and_grad returns with the gradient",
+                )
+            return Feedback(
+                False, f"{where}: the final params are right, but the losses differ from each step's mini-batch loss"
+            )
         return Feedback(
             False,
-            f"on {label} gradients the update's norm is {ratio:.3g} times the expected one; check the learning rate and the clipping threshold",
+            f"{where}: the final params differ from the reference loop's (largest difference "
+            f"{np.max(np.abs(flat - _flat(expected_params))):.3g})",
         )
-    return Feedback(True, "tx clips to global norm 1, keeps the direction, then steps with lr 0.1")
+    return Feedback(True, "train_on_batches takes the same steps as optax does one by one, with Adam and with momentum")
