@@ -13,31 +13,54 @@ from jaxbook import flax_models
 from jaxbook.checks import ch08
 
 
+def penalised(model, X, y):
+    kernels = [layer.kernel[...] for layer in (*model.hidden, model.output)]
+    return flax_models.sigmoid_loss(model, X, y) + 0.01 * sum(jnp.sum(k**2) for k in kernels)
+
+
+def penalised_by_path(model, X, y):
+    """The kernels picked from the parameter pytree by name, the penalty as a mean times a count."""
+    leaves = jax.tree_util.tree_leaves_with_path(nnx.to_pure_dict(nnx.state(model, nnx.Param)))
+    kernels = [leaf for path, leaf in leaves if "kernel" in jax.tree_util.keystr(path)]
+    return flax_models.sigmoid_loss(model, X, y) + 1e-2 * sum(jnp.mean(k**2) * k.size for k in kernels)
+
+
+def with_biases(model, X, y):
+    layers = [*model.hidden, model.output]
+    return penalised(model, X, y) + 0.01 * sum(jnp.sum(layer.bias[...] ** 2) for layer in layers)
+
+
 def step(model, optimizer, X, y):
-    loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+    loss, grads = nnx.value_and_grad(penalised)(model, X, y)
+    optimizer.update(model, grads)
+    return loss
+
+
+def step_by_path(model, optimizer, X, y):
+    loss, grads = nnx.value_and_grad(penalised_by_path)(model, X, y)
     optimizer.update(model, grads)
     return loss
 
 
 def step_separately(model, optimizer, X, y):
-    loss = flax_models.sigmoid_loss(model, X, y)
-    grads = nnx.grad(flax_models.sigmoid_loss)(model, X, y)
+    loss = penalised(model, X, y)
+    grads = nnx.grad(penalised)(model, X, y)
     optimizer.update(model, grads)
     return loss
 
 
 def loss_after(model, optimizer, X, y):
     step(model, optimizer, X, y)
-    return flax_models.sigmoid_loss(model, X, y)
+    return penalised(model, X, y)
 
 
 def no_update(model, optimizer, X, y):
-    loss, _ = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+    loss, _ = nnx.value_and_grad(penalised)(model, X, y)
     return loss
 
 
 def twice(model, optimizer, X, y):
-    loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+    loss, grads = nnx.value_and_grad(penalised)(model, X, y)
     optimizer.update(model, grads)
     optimizer.update(model, grads)
     return loss
@@ -45,6 +68,63 @@ def twice(model, optimizer, X, y):
 
 def no_return(model, optimizer, X, y):
     step(model, optimizer, X, y)
+
+
+def no_penalty(model, optimizer, X, y):
+    loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+    optimizer.update(model, grads)
+    return loss
+
+
+def penalty_on_biases(model, optimizer, X, y):
+    loss, grads = nnx.value_and_grad(with_biases)(model, X, y)
+    optimizer.update(model, grads)
+    return loss
+
+
+def penalty_only_reported(model, optimizer, X, y):
+    no_penalty(model, optimizer, X, y)
+    return penalised(model, X, y)
+
+
+def unpenalised_returned(model, optimizer, X, y):
+    loss = flax_models.sigmoid_loss(model, X, y)
+    step(model, optimizer, X, y)
+    return loss
+
+
+_plain_jit_step = jax.jit(step)
+
+
+def hidden_plain_jit(model, optimizer, X, y):
+    """jax.jit inside an ordinary function: only the behaviour shows it."""
+    return _plain_jit_step(model, optimizer, X, y)
+
+
+def dropout_output(rate, seed, shape=(1000, 100)):
+    layer = nnx.Dropout(rate, rngs=nnx.Rngs(dropout=seed))
+    return layer(jnp.ones(shape))
+
+
+def jitted_dropout():
+    layer = nnx.Dropout(0.25, rngs=nnx.Rngs(dropout=3))
+    return nnx.jit(lambda layer, x: layer(x))(layer, jnp.ones((1000, 100)))
+
+
+def dropout_eval():
+    layer = nnx.Dropout(0.25, rngs=nnx.Rngs(dropout=0))
+    layer.eval()
+    return layer(jnp.ones((1000, 100)))
+
+
+def hand_mask_unscaled():
+    return jax.random.bernoulli(jax.random.key(0), 0.75, (1000, 100)).astype(jnp.float32)
+
+
+def hand_built_rows():
+    """Exactly 25 zeros at the start of every row: 0.25 zeros, right values, not a measurement."""
+    row = np.r_[np.zeros(25), np.full(75, 4 / 3)]
+    return np.tile(row, (1000, 1))
 
 
 N = 64 * 256 + 256 + 256 * 10 + 10
@@ -75,11 +155,30 @@ CORPUS = {
         right(ch08.check_train_step, step),
         right(ch08.check_train_step, nnx.jit(step)),
         right(ch08.check_train_step, step_separately),
+        right(ch08.check_train_step, step_by_path),
         wrong(ch08.check_train_step, jax.jit(step), "plain jax.jit"),
-        wrong(ch08.check_train_step, loss_after, "before the update"),
-        wrong(ch08.check_train_step, no_update, "did not change"),
+        wrong(ch08.check_train_step, hidden_plain_jit, "jax.jit silently drops the update"),
+        wrong(ch08.check_train_step, loss_after, "return the loss before the update"),
+        wrong(ch08.check_train_step, nnx.jit(loss_after), "return the loss before the update"),
+        wrong(ch08.check_train_step, no_update, "call optimizer.update"),
         wrong(ch08.check_train_step, twice, "twice"),
         wrong(ch08.check_train_step, no_return, "returned None"),
+        wrong(ch08.check_train_step, no_penalty, "ignores the penalty"),
+        wrong(ch08.check_train_step, penalty_only_reported, "ignores the penalty"),
+        wrong(ch08.check_train_step, penalty_on_biases, "includes the biases"),
+        wrong(ch08.check_train_step, unpenalised_returned, "leaves out the penalty"),
+    ],
+    "check_dropout": [
+        right(ch08.check_dropout, dropout_output(0.25, 0)),
+        right(ch08.check_dropout, np.asarray(dropout_output(0.25, 7), dtype=np.float64)),
+        right(ch08.check_dropout, dropout_output(0.25, 123).tolist()),
+        right(ch08.check_dropout, jitted_dropout()),
+        wrong(ch08.check_dropout, dropout_eval(), "evaluation mode"),
+        wrong(ch08.check_dropout, hand_mask_unscaled(), "scales them by 1 / (1 - rate)"),
+        wrong(ch08.check_dropout, dropout_output(0.75, 0), "probability of dropping"),
+        wrong(ch08.check_dropout, hand_built_rows(), "independent draws"),
+        wrong(ch08.check_dropout, dropout_output(0.25, 0, shape=(100, 1000)), "apply the layer to jnp.ones"),
+        wrong(ch08.check_dropout, 0.25, "shape"),
     ],
     "check_parameter_count": [
         right(ch08.check_parameter_count, N),
@@ -97,6 +196,7 @@ CORPUS = {
 CHECKS = {
     "check_two_logits": (ch08.check_two_logits, True),
     "check_train_step": (ch08.check_train_step, True),
+    "check_dropout": (ch08.check_dropout, False),
     "check_parameter_count": (ch08.check_parameter_count, False),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}

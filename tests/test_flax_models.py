@@ -201,13 +201,17 @@ def test_check_two_logits():
 
 
 def test_check_train_step():
+    def penalised(model, X, y):
+        kernels = [layer.kernel[...] for layer in (*model.hidden, model.output)]
+        return flax_models.sigmoid_loss(model, X, y) + 0.01 * sum(jnp.sum(k**2) for k in kernels)
+
     def good(model, optimizer, X, y):
-        loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+        loss, grads = nnx.value_and_grad(penalised)(model, X, y)
         optimizer.update(model, grads)
         return loss
 
     def no_update(model, optimizer, X, y):
-        return flax_models.sigmoid_loss(model, X, y)
+        return penalised(model, X, y)
 
     def twice(model, optimizer, X, y):
         good(model, optimizer, X, y)
