@@ -5,6 +5,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
@@ -93,6 +94,23 @@ def unpenalised_returned(model, optimizer, X, y):
     return loss
 
 
+def penalty_output_only(model, optimizer, X, y):
+    def loss_fn(model, X, y):
+        return flax_models.sigmoid_loss(model, X, y) + 0.01 * jnp.sum(model.output.kernel[...] ** 2)
+
+    loss, grads = nnx.value_and_grad(loss_fn)(model, X, y)
+    optimizer.update(model, grads)
+    return loss
+
+
+def fresh_optimizer(model, optimizer, X, y):
+    """A new optimiser at every step: Adam's moments start from zero each time."""
+    own = nnx.Optimizer(model, optax.adam(0.1), wrt=nnx.Param)
+    loss, grads = nnx.value_and_grad(penalised)(model, X, y)
+    own.update(model, grads)
+    return loss
+
+
 _plain_jit_step = jax.jit(step)
 
 
@@ -167,6 +185,8 @@ CORPUS = {
         wrong(ch08.check_train_step, penalty_only_reported, "ignores the penalty"),
         wrong(ch08.check_train_step, penalty_on_biases, "includes the biases"),
         wrong(ch08.check_train_step, unpenalised_returned, "leaves out the penalty"),
+        wrong(ch08.check_train_step, penalty_output_only, "the sum of the squared kernel entries"),
+        wrong(ch08.check_train_step, fresh_optimizer, "the optimizer the one passed in"),
     ],
     "check_dropout": [
         right(ch08.check_dropout, dropout_output(0.25, 0)),
