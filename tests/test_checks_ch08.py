@@ -147,6 +147,20 @@ def hand_built_rows():
 
 N = 64 * 256 + 256 + 256 * 10 + 10
 
+
+def count_by_loop(sizes):
+    total = 0
+    for i in range(len(sizes) - 1):
+        total += sizes[i] * sizes[i + 1] + sizes[i + 1]
+    return total
+
+
+def count_by_building(sizes):
+    """An alternative valid method: build the network and count its nnx.Param leaves."""
+    model = flax_models.MLP(sizes[0], list(sizes[1:-1]), sizes[-1], rngs=nnx.Rngs(0))
+    return sum(leaf.size for leaf in jax.tree.leaves(nnx.state(model, nnx.Param)))
+
+
 CORPUS = {
     "check_two_logits": [
         right(ch08.check_two_logits, lambda z: jnp.stack([jnp.zeros_like(z), z], axis=1)),
@@ -201,23 +215,33 @@ CORPUS = {
         wrong(ch08.check_dropout, 0.25, "shape"),
     ],
     "check_parameter_count": [
-        right(ch08.check_parameter_count, N),
-        right(ch08.check_parameter_count, np.int64(N)),
-        right(ch08.check_parameter_count, jnp.array(N)),
-        right(ch08.check_parameter_count, float(N)),
-        wrong(ch08.check_parameter_count, 64 * 256 + 256 * 10, "weights only"),
-        wrong(ch08.check_parameter_count, 64 * 256 + 256, "hidden layer only"),
-        wrong(ch08.check_parameter_count, N + 0.5, "whole number"),
-        wrong(ch08.check_parameter_count, 64 * 256 + 64 + 256 * 10 + 256, "one bias per input"),
-        wrong(ch08.check_parameter_count, 64 * 256 * 10, "multiplies"),
-        wrong(ch08.check_parameter_count, str(N), "number"),
+        right(ch08.check_parameter_count, lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))),
+        right(ch08.check_parameter_count, count_by_loop),
+        right(ch08.check_parameter_count, lambda sizes: int(np.dot(sizes[:-1], sizes[1:]) + np.sum(sizes[1:]))),
+        right(ch08.check_parameter_count, count_by_building),
+        right(
+            ch08.check_parameter_count, lambda sizes: float(np.sum((np.array(sizes[:-1]) + 1) * np.array(sizes[1:])))
+        ),
+        wrong(ch08.check_parameter_count, lambda sizes: N, "for every network"),
+        wrong(
+            ch08.check_parameter_count, lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])), "weights only"
+        ),
+        wrong(
+            ch08.check_parameter_count,
+            lambda sizes: sum(a * b + a for a, b in zip(sizes[:-1], sizes[1:])),
+            "one bias per input",
+        ),
+        wrong(ch08.check_parameter_count, lambda sizes: sizes[0] * sizes[1] + sizes[1], "leaves out a layer"),
+        wrong(ch08.check_parameter_count, lambda sizes: int(np.prod(sizes)), "multiplies"),
+        wrong(ch08.check_parameter_count, lambda sizes: count_by_loop(sizes) + 0.5, "whole number"),
+        wrong(ch08.check_parameter_count, lambda sizes: count_by_loop(sizes) + 1, "expected"),
     ],
 }
 CHECKS = {
     "check_two_logits": (ch08.check_two_logits, True),
     "check_train_step": (ch08.check_train_step, True),
     "check_dropout": (ch08.check_dropout, False),
-    "check_parameter_count": (ch08.check_parameter_count, False),
+    "check_parameter_count": (ch08.check_parameter_count, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 # train_step is called for its effect on the model, so a step that returns nothing is judged by that

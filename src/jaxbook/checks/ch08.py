@@ -195,27 +195,70 @@ def check_train_step(train_step: Callable[..., Any]) -> Feedback:
     return compare_arrays(got[-1], expected["before"][-1], name="the returned loss", rtol=1e-4, atol=1e-6)
 
 
-@checker("num_params")
-def check_parameter_count(count: Any, in_features: int = 64, width: int = 256, num_classes: int = 10) -> Feedback:
-    """Exercise 8.3: the number of parameters of ``MLP(in_features, [width], num_classes)``, a whole number."""
-    expected = in_features * width + width + width * num_classes + num_classes
-    value = as_number(count, "num_params")
-    if not float(value).is_integer():
-        return Feedback(False, f"num_params should be a whole number (a count of parameters); got {value:g}")
-    got = int(value)
+#: Networks on which ``count_params`` is tried: the capstone's, the hill's, deeper and thinner ones.
+_SIZES = ([64, 256, 10], [2, 2, 1], [2, 3, 3, 1], [784, 128, 64, 10], [5, 1])
+
+
+@checker("count_params", function=True)
+def check_parameter_count(count_params: Callable[[Any], Any]) -> Feedback:
+    """Exercise 8.3: ``count_params(sizes)`` should return the number of parameters of a fully
+    connected network with layer sizes ``sizes`` (``[64, 256, 10]`` for the capstone's network):
+    an ``nnx.Linear(a, b)`` between each pair of consecutive sizes, ``a * b`` weights and ``b``
+    biases each, so ``sum(a * b + b)``.
+
+    Tried on five networks of one to three layers, so that a number read off one model (the same
+    answer for every network) is caught. Diagnoses weights only, one bias per input, a layer left
+    out, multiplied sizes, and a count that is not a whole number.
+    """
+    got: list[float] = []
+    for sizes in _SIZES:
+        value = as_number(
+            call_student(count_params, list(sizes), name="count_params", where=f"for sizes {sizes}"),
+            f"count_params({sizes})",
+        )
+        if not float(value).is_integer():
+            return Feedback(False, f"count_params({sizes}) returns {value:g}; a count of parameters is a whole number")
+        got.append(float(value))
+    pairs = [list(zip(sizes[:-1], sizes[1:])) for sizes in _SIZES]
+
+    def formula(layer: Callable[[int, int], int], layers: Callable[[list[tuple[int, int]]], Any] = lambda p: p) -> list:
+        return [float(sum(layer(a, b) for a, b in layers(p))) for p in pairs]
+
+    expected = formula(lambda a, b: a * b + b)
     if got == expected:
         return Feedback(
-            True, f"{got} parameters: {in_features}x{width} + {width} + {width}x{num_classes} + {num_classes}"
+            True,
+            f"{int(got[0])} parameters for [64, 256, 10]: 64x256 + 256 + 256x10 + 10, and right for deeper networks too",
         )
-    if got == in_features * width + width * num_classes:
-        return Feedback(False, f"{got} counts the weights only: each layer also has one bias per output")
-    if got == in_features * width + width:
-        return Feedback(False, f"{got} is the hidden layer only; add the output layer")
-    if got == in_features * width + in_features + width * num_classes + width:
-        return Feedback(False, f"{got} gives each layer one bias per input; a bias belongs to each output unit")
-    if got == (in_features + 1) * (width + 1) * (num_classes + 1) or got == in_features * width * num_classes:
-        return Feedback(False, f"{got} multiplies the layers' sizes; add the layers' counts instead")
-    return Feedback(False, f"{got} parameters; each nnx.Linear(a, b) has a*b weights and b biases")
+    if len(set(got)) == 1:
+        return Feedback(
+            False,
+            f"count_params returns {got[0]:g} for every network: compute the count from sizes, "
+            "one nnx.Linear between each pair of consecutive sizes",
+        )
+    if got == formula(lambda a, b: a * b):
+        return Feedback(False, "count_params counts the weights only: each layer also has one bias per output")
+    if got == formula(lambda a, b: a * b + a):
+        return Feedback(False, "count_params gives each layer one bias per input; a bias belongs to each output unit")
+    if got == formula(lambda a, b: a * b + b, lambda p: p[:1]) or got == formula(
+        lambda a, b: a * b + b, lambda p: p[:-1]
+    ):
+        return Feedback(
+            False,
+            "count_params leaves out a layer: there is one nnx.Linear between each pair of consecutive sizes, "
+            "len(sizes) - 1 layers in all",
+        )
+    if got == [float(np.prod(sizes)) for sizes in _SIZES] or got == [
+        float(np.prod(np.add(sizes, 1))) for sizes in _SIZES
+    ]:
+        return Feedback(False, "count_params multiplies the layers' sizes; add up the layers' counts instead")
+    for sizes, g, e in zip(_SIZES, got, expected):
+        if g != e:
+            return Feedback(
+                False,
+                f"count_params({sizes}) returns {g:g}, expected {e:g}: each nnx.Linear(a, b) has a*b weights and b biases",
+            )
+    return Feedback(False, "count_params gives a wrong count")  # unreachable: got == expected is handled above
 
 
 @checker("dropped")
