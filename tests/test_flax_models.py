@@ -201,13 +201,17 @@ def test_check_two_logits():
 
 
 def test_check_train_step():
+    def penalised(model, X, y):
+        kernels = [layer.kernel[...] for layer in (*model.hidden, model.output)]
+        return flax_models.sigmoid_loss(model, X, y) + 0.01 * sum(jnp.sum(k**2) for k in kernels)
+
     def good(model, optimizer, X, y):
-        loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+        loss, grads = nnx.value_and_grad(penalised)(model, X, y)
         optimizer.update(model, grads)
         return loss
 
     def no_update(model, optimizer, X, y):
-        return flax_models.sigmoid_loss(model, X, y)
+        return penalised(model, X, y)
 
     def twice(model, optimizer, X, y):
         good(model, optimizer, X, y)
@@ -226,8 +230,12 @@ def test_check_train_step():
 
 
 def test_check_parameter_count():
-    assert ch08.check_parameter_count(19210).ok
-    assert "weights only" in ch08.check_parameter_count(64 * 256 + 2560).message
-    assert "output layer" in ch08.check_parameter_count(64 * 256 + 256).message
-    assert "should be a number" in ch08.check_parameter_count("many").message
-    assert "whole number" in ch08.check_parameter_count(19210.5).message
+    def layers(sizes):
+        return list(zip(sizes[:-1], sizes[1:]))
+
+    assert ch08.check_parameter_count(lambda sizes: sum(a * b + b for a, b in layers(sizes))).ok
+    assert "weights only" in ch08.check_parameter_count(lambda sizes: sum(a * b for a, b in layers(sizes))).message
+    assert "leaves out a layer" in ch08.check_parameter_count(lambda sizes: sizes[0] * sizes[1] + sizes[1]).message
+    assert "every network" in ch08.check_parameter_count(lambda sizes: 19210).message
+    assert "should be a function" in ch08.check_parameter_count(19210).message
+    assert "whole number" in ch08.check_parameter_count(lambda sizes: 0.5).message

@@ -23,6 +23,9 @@ from jax import Array
 
 from jaxbook import train, validation
 
+_LECUN_NORMAL = nnx.initializers.lecun_normal()  # nnx.Linear's defaults
+_ZEROS = nnx.initializers.zeros_init()
+
 
 class MLP(nnx.Module):
     """A multi-layer perceptron: ``nnx.Linear`` layers with an activation between them.
@@ -31,10 +34,23 @@ class MLP(nnx.Module):
     width 2, one output logit). Called on ``X`` of shape ``(n, in_features)`` it returns logits of
     shape ``(n, num_outputs)``. Chapter 8.
 
+    Args:
+      in_features: the number of input features.
+      widths: the widths of the hidden layers, in order.
+      num_outputs: the number of output logits.
+      activation: the function applied after each hidden layer.
+      kernel_init, bias_init: the initialisers every ``nnx.Linear`` draws its weights and biases
+        with (Flax's defaults: LeCun normal kernels, zero biases), e.g.
+        ``nnx.initializers.normal(0.1)``.
+      rngs: the ``nnx.Rngs`` the initial values are drawn from.
+
     Example:
       >>> model = MLP(2, [2], 1, rngs=nnx.Rngs(0))
       >>> model(jnp.zeros((5, 2))).shape
       (5, 1)
+      >>> small = MLP(2, [2], 1, kernel_init=nnx.initializers.normal(0.1), rngs=nnx.Rngs(0))
+      >>> bool(jnp.abs(small.hidden[0].kernel[...]).max() < 1.0)
+      True
     """
 
     def __init__(
@@ -44,11 +60,14 @@ class MLP(nnx.Module):
         num_outputs: int,
         *,
         activation: Callable[[Array], Array] = nnx.sigmoid,
+        kernel_init: Callable[..., Array] = _LECUN_NORMAL,
+        bias_init: Callable[..., Array] = _ZEROS,
         rngs: nnx.Rngs,
     ):
         sizes = [in_features, *widths]
-        self.hidden = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])])
-        self.output = nnx.Linear(sizes[-1], num_outputs, rngs=rngs)
+        init = {"kernel_init": kernel_init, "bias_init": bias_init}
+        self.hidden = nnx.List([nnx.Linear(a, b, **init, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])])
+        self.output = nnx.Linear(sizes[-1], num_outputs, **init, rngs=rngs)
         self.activation = activation
 
     def __call__(self, x: Array) -> Array:
