@@ -200,7 +200,7 @@ def plot_decision_boundary(
     prob = np.asarray(predict(grid)).reshape(g1.shape)
     shading = ax.contourf(g1, g2, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     ax.contour(g1, g2, prob, levels=[0.5], colors="black", linewidths=1.5)
-    for label, colour in ((0, "#1f77b4"), (1, "#d62728")):
+    for label, colour in ((0, "#0072B2"), (1, "#D55E00")):
         mask = y_np == label
         ax.scatter(X_np[mask, 0], X_np[mask, 1], s=8, color=colour, alpha=0.6, label=f"class {label}")
     ax.figure.colorbar(shading, ax=ax, label="P(class 1)")

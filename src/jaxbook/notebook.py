@@ -32,7 +32,8 @@ STYLE = {
     "legend.frameon": False,
     "lines.linewidth": 2.0,
     "image.cmap": "viridis",
-    "axes.prop_cycle": mpl.cycler(color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]),
+    # Okabe and Ito's palette, which readers with any common colour-vision deficiency can tell apart.
+    "axes.prop_cycle": mpl.cycler(color=["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]),
 }
 
 #: The libraries whose versions a page reports.

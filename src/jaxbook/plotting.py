@@ -17,8 +17,8 @@ from jaxbook import validation
 
 #: Colours with a fixed meaning across the book.
 DATA_COLOR = "0.45"
-TRUE_COLOR = "#2ca02c"
-FIT_COLOR = "#d62728"
+TRUE_COLOR = "#0072B2"  # blue and vermillion (Okabe and Ito): apart for colour-blind readers too
+FIT_COLOR = "#D55E00"
 
 
 def _axes(ax: Axes | None) -> Axes:

@@ -93,7 +93,7 @@ def plot_regions(
     ax.plot(
         xs,
         np.asarray(hill.hill_boundary(xs)),
-        color=plotting.TRUE_COLOR,
+        color="#009E73",  # bluish green (Okabe and Ito), apart from the red-blue map
         linestyle="--",
         linewidth=2,
         label="true hill",

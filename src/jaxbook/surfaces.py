@@ -25,8 +25,9 @@ from jaxbook import validation
 ScalarFn = Callable[[Array], Array]
 Range = tuple[float, float]
 
-#: Colours for descent paths, in order (the book's colour cycle without the contour greens).
-PATH_COLORS = ("#d62728", "#ff7f0e", "#1f77b4", "#9467bd", "#8c564b", "#17becf")
+#: Colours for descent paths, in order: Okabe and Ito's colour-blind-safe palette, without the greens of the
+#: contours.
+PATH_COLORS = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#0072B2", "#000000")
 
 
 def _check_callable(name: str, f: object) -> None:
