@@ -294,7 +294,8 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
     if abs(centre) > 0.2 * spread:
         return Feedback(
             False,
-            f"the slopes are not centred on 0 (its mean is {centre:.2g}): is it a uniform draw? Use jax.random.normal",
+            f"the slopes are not centred on 0 (their mean is {centre:.2g}): N(0, {sd}^2) has mean 0, so scale "
+            f"jax.random.normal by {sd} without shifting it (jax.random.uniform(key) is not centred either)",
         )
     if not 0.9 * sd < spread < 1.1 * sd:
         return Feedback(
