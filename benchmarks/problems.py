@@ -110,7 +110,7 @@ def chapter4() -> Problem:
 def chapter5() -> Problem:
     X, y = logistic.hyperplane_data(jax.random.key(6), logistic.hyperplane_weights(jax.random.key(5)), n=10_000)
     X64, y64 = _float64(X, y)
-    params = {"w": jnp.zeros(100), "b": jnp.zeros(())}
+    params = jnp.zeros(101)  # the coefficient vector b: intercept first, as in the chapter
 
     def statsmodels_logit():
         return sm.Logit(y64, sm.add_constant(X64)).fit(disp=0).params
@@ -120,7 +120,7 @@ def chapter5() -> Problem:
         "logistic regression, n = 10000, d = 100",
         gd_step(logistic.loss, 10.0),
         params,
-        (X, y),
+        (logistic.with_intercept(X), y),
         1000,
         references={
             "scikit-learn LogisticRegression (lbfgs)": lambda: (

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from sklearn.metrics import roc_auc_score
 from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
 
 from jaxbook.checks import _core, ch05
@@ -42,7 +43,33 @@ def predict_trained(X):
 
 
 def init(key, dim):
-    return {"w": 0.01 * jax.random.normal(key, (dim,)), "b": jnp.zeros(())}
+    return jnp.concatenate([jnp.zeros(1), 0.01 * jax.random.normal(key, (dim,))])
+
+
+def slopes_with_zero(slopes):
+    return jnp.concatenate([jnp.zeros(1), slopes])
+
+
+def pairs_auc(s, y):
+    positive, negative = s[y == 1], s[y == 0]
+    return jnp.mean((positive[:, None] > negative[None, :]) + 0.5 * (positive[:, None] == negative[None, :]))
+
+
+def pairs_auc_masked(s, y):
+    pair = (y[:, None] == 1) & (y[None, :] == 0)
+    score = (s[:, None] > s[None, :]) + 0.5 * (s[:, None] == s[None, :])
+    return jnp.sum(jnp.where(pair, score, 0.0)) / jnp.sum(pair)
+
+
+def ranks_auc(s, y):
+    """The Mann-Whitney form: mean rank of the class-1 scores (ties get mean ranks), an alternative valid method."""
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s))
+    ranks[order] = np.arange(1, len(s) + 1)
+    for value in np.unique(s):  # mean rank for ties
+        ranks[s == value] = ranks[s == value].mean()
+    n_pos, n_neg = int(np.sum(y == 1)), int(np.sum(y == 0))
+    return (ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 CORPUS = {
@@ -97,59 +124,87 @@ CORPUS = {
     ],
     "check_random_init": [
         right(ch05.check_random_init, init),
-        right(ch05.check_random_init, lambda key, dim: {"w": jax.random.normal(key, (dim,)) / 100, "b": 0.0}),
         right(
-            ch05.check_random_init,
-            lambda key, dim: {"w": 0.01 * jax.random.normal(jax.random.split(key)[0], (dim,)), "b": jnp.array(0.0)},
+            ch05.check_random_init, lambda key, dim: jnp.zeros(dim + 1).at[1:].set(jax.random.normal(key, (dim,)) / 100)
         ),
         right(
             ch05.check_random_init,
-            lambda key, dim: {"b": jnp.zeros(()), "w": jax.random.normal(key, shape=(dim,), dtype=jnp.float32) * 0.01},
+            lambda key, dim: jnp.concatenate(
+                [jnp.zeros(1), 0.01 * jax.random.normal(jax.random.split(key)[0], (dim,))]
+            ),
+        ),
+        right(
+            ch05.check_random_init,
+            lambda key, dim: jnp.array([0.0, *list(jax.random.normal(key, shape=(dim,), dtype=jnp.float32) * 0.01)]),
         ),
         wrong(
             ch05.check_random_init,
-            lambda key, dim: {"w": 0.02 * jax.random.normal(key, (dim,)), "b": 0.0},
+            lambda key, dim: slopes_with_zero(0.02 * jax.random.normal(key, (dim,))),
             "spread by 0.02",
         ),
         wrong(
             ch05.check_random_init,
-            lambda key, dim: {"w": 0.01 * jax.random.uniform(key, (dim,)), "b": 0.0},
+            lambda key, dim: slopes_with_zero(0.01 * jax.random.uniform(key, (dim,))),
             "not centred",
         ),
         wrong(
             ch05.check_random_init,
-            lambda key, dim: {
-                "w": 0.01 * jnp.sqrt(3.0) * jax.random.uniform(key, (dim,), minval=-1, maxval=1),
-                "b": 0.0,
-            },
+            lambda key, dim: slopes_with_zero(
+                0.01 * jnp.sqrt(3.0) * jax.random.uniform(key, (dim,), minval=-1, maxval=1)
+            ),
             "normal draw",
         ),
         wrong(
             ch05.check_random_init,
-            lambda key, dim: {"w": jnp.asarray(0.01 * np.random.default_rng(0).normal(size=dim)), "b": 0.0},
+            lambda key, dim: slopes_with_zero(jnp.asarray(0.01 * np.random.default_rng(0).normal(size=dim))),
             "frozen",
         ),
         wrong(
             ch05.check_random_init,
-            lambda key, dim: {"w": jax.random.normal(key, (dim,)), "b": 0.0},
+            lambda key, dim: slopes_with_zero(jax.random.normal(key, (dim,))),
             "standard deviation 1",
         ),
         wrong(
             ch05.check_random_init,
-            lambda key, dim: {"w": 0.0001 * jax.random.normal(key, (dim,)), "b": 0.0},
+            lambda key, dim: slopes_with_zero(0.0001 * jax.random.normal(key, (dim,))),
             "not by the variance",
         ),
         wrong(
-            ch05.check_random_init, lambda key, dim: {"w": 0.01 * jax.random.normal(key, (dim,)), "b": 1.0}, "scalar 0"
+            ch05.check_random_init,
+            lambda key, dim: jnp.concatenate([jnp.ones(1), 0.01 * jax.random.normal(key, (dim,))]),
+            "intercept b[0] should be 0",
         ),
-        wrong(ch05.check_random_init, lambda key, dim: (0.01 * jax.random.normal(key, (dim,)), 0.0), "dict"),
+        wrong(ch05.check_random_init, lambda key, dim: 0.01 * jax.random.normal(key, (dim,)), "intercept b[0] and the"),
+        wrong(
+            ch05.check_random_init,
+            lambda key, dim: {"w": 0.01 * jax.random.normal(key, (dim,)), "b": 0.0},
+            "one array b of shape",
+        ),
     ],
 }
+CORPUS["check_auc"] = [
+    right(ch05.check_auc, pairs_auc),
+    right(ch05.check_auc, jax.jit(lambda s, y: pairs_auc_masked(s, y))),  # jitted: masks instead of indexing
+    right(ch05.check_auc, lambda s, y: float(np.mean(ranks_auc(np.asarray(s, np.float64), np.asarray(y))))),
+    right(ch05.check_auc, lambda s, y: roc_auc_score(np.asarray(y), np.asarray(s))),  # the same number
+    right(ch05.check_auc, lambda s, y: [pairs_auc(s, y)]),  # one number in a list
+    wrong(ch05.check_auc, lambda s, y: pairs_auc(s, 1 - y), "classes are swapped"),
+    wrong(ch05.check_auc, lambda s, y: jnp.mean(s[y == 1][:, None] > s[y == 0][None, :]), "ties are not counted"),
+    wrong(ch05.check_auc, lambda s, y: jnp.mean(s[y == 1][:, None] >= s[y == 0][None, :]), "not one"),
+    wrong(
+        ch05.check_auc,
+        lambda s, y: jnp.sum((s[y == 1][:, None] > s[y == 0]) + 0.5 * (s[y == 1][:, None] == s[y == 0])) / len(y) ** 2,
+        "number of (class-1, class-0) pairs",
+    ),
+    wrong(ch05.check_auc, lambda s, y: jnp.mean((s > 0) == (y == 1)), "accuracy"),
+    wrong(ch05.check_auc, lambda s, y: 0.83, "share of correctly ordered pairs"),  # a number read off elsewhere
+]
 CHECKS = {
     "check_stable_bce": (ch05.check_stable_bce, True),
     "check_error_counts": (ch05.check_error_counts, True),
     "check_radial_classifier": (ch05.check_radial_classifier, True),
     "check_random_init": (ch05.check_random_init, True),
+    "check_auc": (ch05.check_auc, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 

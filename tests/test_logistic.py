@@ -65,10 +65,10 @@ def test_radial_data_and_squared_features():
 
 
 def test_metrics_count_false_positives_and_negatives():
-    params = {"w": jnp.array([1.0]), "b": jnp.array(0.0)}
-    X = jnp.array([[2.0], [1.0], [-1.0], [-2.0], [0.5]])
+    b = jnp.array([0.0, 1.0])  # intercept 0, slope 1
+    X = logistic.with_intercept(jnp.array([[2.0], [1.0], [-1.0], [-2.0], [0.5]]))
     y = jnp.array([1.0, 0.0, 1.0, 0.0, 1.0])
-    m = logistic.metrics(params, X, y)
+    m = logistic.metrics(b, X, y)
     assert float(m["accuracy"]) == pytest.approx(3 / 5)
     assert float(m["false_positives"]) == 1.0  # x = 1, label 0
     assert float(m["false_negatives"]) == 1.0  # x = -1, label 1
@@ -77,22 +77,36 @@ def test_metrics_count_false_positives_and_negatives():
 def test_descent_matches_scikit_learn_without_penalty():
     w = logistic.hyperplane_weights(jax.random.key(1), dim=5)
     X, y = logistic.hyperplane_data(jax.random.key(2), w / 3, n=2000)  # weak signal: converges fast
-    params, history = train.gradient_descent(
-        logistic.loss, logistic.init_params(5), lr=2.0, num_steps=2000, data=(X, y), metrics_fn=logistic.metrics
+    b, history = train.gradient_descent(
+        logistic.loss,
+        jnp.zeros(6),
+        lr=2.0,
+        num_steps=2000,
+        data=(logistic.with_intercept(X), y),
+        metrics_fn=logistic.metrics,
     )
     fit = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(
         np.asarray(X, np.float64), np.asarray(y, np.float64)
     )
-    np.testing.assert_allclose(np.asarray(params["w"]), fit.coef_[0], atol=1e-3)
-    np.testing.assert_allclose(float(params["b"]), fit.intercept_[0], atol=1e-3)
+    np.testing.assert_allclose(np.asarray(b[1:]), fit.coef_[0], atol=1e-3)
+    np.testing.assert_allclose(float(b[0]), fit.intercept_[0], atol=1e-3)
     assert history["accuracy"].shape == (2000,) and history["false_positives"].shape == (2000,)
 
 
 def test_plot_decision_boundary_draws_and_validates():
     X, y = logistic.radial_data(jax.random.key(0), 50, dim=2)
-    params = logistic.init_params(2)
-    ax = logistic.plot_decision_boundary(lambda G: logistic.predict_proba(params, G), X, y, resolution=20)
+    b = jnp.zeros(3)
+    ax = logistic.plot_decision_boundary(
+        lambda G: logistic.predict_proba(b, logistic.with_intercept(G)), X, y, resolution=20
+    )
     assert ax.get_xlabel() == "x1" and ax.get_ylabel() == "x2"
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="X must have 2 columns to draw a plane; got shape \\(5, 3\\)"):
         logistic.plot_decision_boundary(lambda G: G[:, 0], np.zeros((5, 3)), np.zeros(5))
+
+
+def test_with_intercept_prepends_ones_and_validates():
+    X = jnp.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(np.asarray(logistic.with_intercept(X)), np.column_stack([np.ones(3), X]))
+    with pytest.raises(ValueError, match="X"):
+        logistic.with_intercept(jnp.ones(3))

@@ -1,7 +1,8 @@
 r"""Logistic regression: Chapter 5's data sets, model, loss, metrics and decision-boundary plot.
 
-The model gives each row ``x`` a logit ``z = x . w + b`` and the probability ``sigmoid(z)`` of
-class 1. Parameters are a dict ``{"w": (d,), "b": ()}``, a pytree that ``jax.grad`` and
+The model gives each row ``x`` of the design matrix (a column of ones first) a logit
+``z = x . b`` and the probability ``sigmoid(z)`` of class 1. As in Chapters 1 and 4, ``b`` is the
+coefficient vector: ``b[0]`` the intercept, ``b[1:]`` the slopes; an array, which ``jax.grad`` and
 ``jaxbook.train.gradient_descent`` handle directly. The loss is the stable mean binary
 cross-entropy of ``jaxbook.losses``.
 """
@@ -19,8 +20,6 @@ from jax import Array
 from matplotlib.axes import Axes
 
 from jaxbook import losses, validation
-
-Params = dict[str, Array]
 
 
 def hyperplane_weights(key: Array, dim: int = 100) -> Array:
@@ -112,40 +111,67 @@ def squared_features(X: Array) -> Array:
     return jnp.concatenate([X, X**2], axis=1)
 
 
-def init_params(dim: int) -> Params:
-    """Zero slopes and intercept for ``dim`` features: ``{"w": zeros(dim), "b": 0.0}``. Chapter 5.
+def with_intercept(X: Array) -> Array:
+    """Prepend a column of ones to ``X``: the design matrix ``[1, x_1, ..., x_d]``, shape ``(n, d + 1)``.
 
-    The log-likelihood of logistic regression is concave, so starting at zero is safe (no
-    symmetry to break, unlike a network's hidden units).
-    """
-    dim = validation.positive_int("dim", dim)
-    return {"w": jnp.zeros(dim), "b": jnp.zeros(())}
+    With it the coefficient vector ``b`` holds the intercept ``b[0]`` and the slopes ``b[1:]``,
+    as in Chapters 1 and 4. Chapter 5.
 
+    Args:
+      X: the points, shape ``(n, d)``; a NumPy or JAX array, also a traced one inside ``jit``.
 
-def logits(params: Params, X: Array) -> Array:
-    """The model's logits ``X @ w + b``, shape ``(n,)``. Chapter 5."""
-    return X @ params["w"] + params["b"]
-
-
-@jax.jit
-def predict_proba(params: Params, X: Array) -> Array:
-    """Probabilities of class 1, ``sigmoid(X @ w + b)``, shape ``(n,)``. Chapter 5."""
-    return jax.nn.sigmoid(logits(params, X))
-
-
-@jax.jit
-def loss(params: Params, X: Array, y: Array) -> Array:
-    """Mean binary cross-entropy of the model on ``(X, y)``, computed stably from logits. Chapter 5.
+    Returns:
+      ``[ones, X]``, shape ``(n, d + 1)``, in the dtype of ``X``.
 
     Example:
-      >>> float(loss(init_params(2), jnp.ones((3, 2)), jnp.array([0.0, 1.0, 1.0])))  # log 2
-      0.6931...
+      >>> with_intercept(jnp.array([[2.0], [3.0]]))
+      Array([[1., 2.],
+             [1., 3.]], dtype=float32)
     """
-    return losses.binary_cross_entropy(logits(params, X), y)
+    if jnp.ndim(X) != 2:  # a shape check only, so that the function also works under jit and vmap
+        raise ValueError(f"X must be a 2-D array of shape (n, d); got shape {jnp.shape(X)}")
+    X = jnp.asarray(X)
+    return jnp.concatenate([jnp.ones((X.shape[0], 1), X.dtype), X], axis=1)
+
+
+def logits(b: Array, X: Array) -> Array:
+    """The model's logits ``X @ b``, shape ``(n,)``, for a design matrix ``X`` with its column of ones.
+
+    Chapter 5.
+
+    Example:
+      >>> logits(jnp.array([0.5, 2.0]), with_intercept(jnp.array([[1.0], [-1.0]])))
+      Array([ 2.5, -1.5], dtype=float32)
+    """
+    return X @ b
 
 
 @jax.jit
-def metrics(params: Params, X: Array, y: Array) -> dict[str, Array]:
+def predict_proba(b: Array, X: Array) -> Array:
+    """Probabilities of class 1, ``sigmoid(X @ b)``, shape ``(n,)``. Chapter 5.
+
+    Example:
+      >>> predict_proba(jnp.zeros(2), jnp.ones((1, 2)))
+      Array([0.5], dtype=float32)
+    """
+    return jax.nn.sigmoid(logits(b, X))
+
+
+@jax.jit
+def loss(b: Array, X: Array, y: Array) -> Array:
+    """Mean binary cross-entropy of the coefficients ``b`` on ``(X, y)``, computed stably from logits.
+
+    ``X`` is the design matrix (column of ones first, see :func:`with_intercept`). Chapter 5.
+
+    Example:
+      >>> float(loss(jnp.zeros(2), jnp.ones((3, 2)), jnp.array([0.0, 1.0, 1.0])))  # log 2
+      0.6931...
+    """
+    return losses.binary_cross_entropy(logits(b, X), y)
+
+
+@jax.jit
+def metrics(b: Array, X: Array, y: Array) -> dict[str, Array]:
     """Accuracy, false positives and false negatives of the rule "class 1 when the logit > 0".
 
     A false positive is a point of class 0 predicted as 1; a false negative the reverse. Counts
@@ -153,11 +179,11 @@ def metrics(params: Params, X: Array, y: Array) -> dict[str, Array]:
     ``jaxbook.train.gradient_descent`` in Chapter 5.
 
     Example:
-      >>> m = metrics(init_params(1), jnp.ones((2, 1)), jnp.array([0.0, 1.0]))
+      >>> m = metrics(jnp.zeros(2), jnp.ones((2, 2)), jnp.array([0.0, 1.0]))
       >>> float(m["accuracy"]), float(m["false_positives"]), float(m["false_negatives"])
       (0.5, 0.0, 1.0)
     """
-    predicted = logits(params, X) > 0
+    predicted = logits(b, X) > 0
     actual = y > 0.5
     return {
         "accuracy": jnp.mean(predicted == actual),

@@ -16,6 +16,7 @@ import numpy as np
 from jaxbook.checks._core import (
     Feedback,
     as_array,
+    as_number,
     binary_cross_entropy,
     call_student,
     checker,
@@ -226,11 +227,11 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
 
 @checker("random_init", function=True)
 def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, sd: float = 0.01) -> Feedback:
-    """Exercise 5.4: ``random_init(key, dim)`` should return ``{"w": (dim,), "b": ()}`` with ``w`` drawn
-    from ``N(0, sd^2)`` (``sd = 0.01``) using the key, so that under ``jax.jit`` new keys give new
-    values.
+    """Exercise 5.4: ``random_init(key, dim)`` should return the coefficient vector ``b`` of shape
+    ``(dim + 1,)``: the intercept ``b[0] = 0`` and the slopes ``b[1:]`` drawn from ``N(0, sd^2)``
+    (``sd = 0.01``) using the key, so that under ``jax.jit`` new keys give new values.
 
-    ``w`` equal to ``sd * jax.random.normal(key, (dim,))`` passes at once; any other draw (from a
+    Slopes equal to ``sd * jax.random.normal(key, (dim,))`` pass at once; any other draw (from a
     split key, say) must pass a Kolmogorov-Smirnov test against ``N(0, sd^2)`` on 4000 values, so
     that a wrong scale or a uniform draw is rejected.
     """
@@ -239,23 +240,30 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
     except Exception as exc:
         raise fail(f"random_init cannot be compiled with jax.jit: {type(exc).__name__}: {exc}") from None
     where = "under jax.jit (with dim static)"
-    draws = [call_student(compiled, jax.random.key(seed), dim, name="random_init", where=where) for seed in (0, 1, 0)]
-    if not all(isinstance(d, dict) and {"w", "b"} <= set(d) for d in draws):
-        return Feedback(False, 'random_init should return a dict {"w": ..., "b": ...}')
-    w0, w1, w0_again = (as_array(d["w"]) for d in draws)
-    if w0 is None or w0.shape != (dim,):
-        return Feedback(False, f"w should be an array of shape {(dim,)}; got {None if w0 is None else w0.shape}")
-    b = as_array(draws[0]["b"])
-    if b is None or b.shape != () or float(b) != 0.0:
-        return Feedback(False, f"b should be the scalar 0 (shape ()); got {draws[0]['b']!r}")
+    draws = [
+        as_array(call_student(compiled, jax.random.key(seed), dim, name="random_init", where=where))
+        for seed in (0, 1, 0)
+    ]
+    if draws[0] is None or draws[0].shape != (dim + 1,):
+        shape = None if draws[0] is None else draws[0].shape
+        if shape == (dim,):
+            return Feedback(
+                False,
+                f"b has shape {shape}: the coefficient vector holds the intercept b[0] and the {dim} slopes, "
+                f"shape {(dim + 1,)}",
+            )
+        return Feedback(False, f"random_init should return one array b of shape {(dim + 1,)}; got {shape}")
+    if float(draws[0][0]) != 0.0:
+        return Feedback(False, f"the intercept b[0] should be 0; got {float(draws[0][0]):.3g}")
+    w0, w1, w0_again = (d[1:] for d in draws)
     if not np.all(np.isfinite(w0)):
-        return Feedback(False, "w contains NaN or infinity")
+        return Feedback(False, "the slopes contain NaN or infinity")
     if np.allclose(w0, 0):
-        return Feedback(False, "w is all zeros: draw it with jax.random.normal(key, (dim,))")
+        return Feedback(False, "the slopes are all zeros: draw them with jax.random.normal(key, (dim,))")
     if np.array_equal(w0, w1):
         return Feedback(
             False,
-            "two different keys gave the same w under jit: the draw is frozen into the compiled "
+            "two different keys gave the same slopes under jit: the draw is frozen into the compiled "
             "function (NumPy randomness inside jit runs once, at trace time); draw with jax.random and the key",
         )
     if not np.array_equal(w0, w0_again):
@@ -264,15 +272,15 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
     if np.allclose(w0, expected, rtol=1e-4, atol=1e-7):
         return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
     if np.allclose(w0, expected / sd, rtol=1e-4):
-        return Feedback(False, f"w has standard deviation 1: scale it by {sd}")
+        return Feedback(False, f"the slopes have standard deviation 1: scale them by {sd}")
     if np.allclose(w0, expected * sd, rtol=1e-4):
         return Feedback(
             False,
-            f"w has standard deviation {sd**2:g}: scale the standard normal by {sd} (the standard deviation), not by the variance",
+            f"the slopes have standard deviation {sd**2:g}: scale the standard normal by {sd} (the standard deviation), not by the variance",
         )
     many = np.concatenate(
         [
-            as_array(call_student(compiled, jax.random.key(seed), 2000, name="random_init", where=where)["w"])
+            as_array(call_student(compiled, jax.random.key(seed), 2000, name="random_init", where=where))[1:]
             for seed in (3, 4)
         ]
     )
@@ -285,14 +293,91 @@ def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, s
         return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
     if abs(centre) > 0.2 * spread:
         return Feedback(
-            False, f"w is not centred on 0 (its mean is {centre:.2g}): is it a uniform draw? Use jax.random.normal"
+            False,
+            f"the slopes are not centred on 0 (their mean is {centre:.2g}): N(0, {sd}^2) has mean 0, so scale "
+            f"jax.random.normal by {sd} without shifting it (jax.random.uniform(key) is not centred either)",
         )
     if not 0.9 * sd < spread < 1.1 * sd:
         return Feedback(
-            False, f"w should have standard deviation {sd}; over 4000 draws its values spread by {spread:.2g}"
+            False, f"the slopes should have standard deviation {sd}; over 4000 draws its values spread by {spread:.2g}"
         )
     return Feedback(
         False,
-        "w does not look like a normal draw (its histogram has the wrong shape): use jax.random.normal, "
+        "the slopes do not look like a normal draw (its histogram has the wrong shape): use jax.random.normal, "
         "not jax.random.uniform",
     )
+
+
+def _auc_test_inputs() -> list[tuple[np.ndarray, np.ndarray]]:
+    """Three problems of 60 points: continuous scores, scores with many ties, and reversed classes."""
+    rng = np.random.default_rng(56)
+    inputs = []
+    y = (rng.uniform(size=60) < 0.4).astype(np.float32)
+    inputs.append(((rng.normal(size=60) + 1.5 * y).astype(np.float32), y))
+    y = (rng.uniform(size=60) < 0.5).astype(np.float32)
+    inputs.append((np.round(rng.normal(size=60) + y).astype(np.float32), y))  # whole numbers: many ties
+    y = (rng.uniform(size=60) < 0.3).astype(np.float32)
+    inputs.append(((rng.normal(size=60) - 2.0 * y).astype(np.float32), y))  # AUC well below 1/2
+    return inputs
+
+
+def _pair_counts(scores: np.ndarray, y: np.ndarray) -> tuple[float, float, int, int]:
+    positive, negative = scores[y == 1].astype(np.float64), scores[y == 0].astype(np.float64)
+    above = float(np.sum(positive[:, None] > negative[None, :]))
+    tied = float(np.sum(positive[:, None] == negative[None, :]))
+    return above, tied, positive.size, negative.size
+
+
+@checker("auc", function=True)
+def check_auc(auc: Callable[[Any, Any], Any]) -> Feedback:
+    """Exercise 5.5: ``auc(scores, y)`` should be the share of (class-1, class-0) pairs in which the
+    class-1 point scores higher, a tie counting one half. The reference counts the pairs in
+    float64; scikit-learn's ``roc_auc_score`` gives the same number (the test corpus checks this).
+
+    Example:
+      >>> def auc(s, y):
+      ...     pos, neg = s[y == 1], s[y == 0]
+      ...     return jnp.mean((pos[:, None] > neg) + 0.5 * (pos[:, None] == neg))
+      >>> check_auc(auc)
+      Correct: auc agrees on 3 test problems, ties and an AUC below one half included
+    """
+    values = []
+    for i, (scores, y) in enumerate(_auc_test_inputs(), start=1):
+        got = as_number(
+            call_student(auc, jnp.asarray(scores), jnp.asarray(y), name="auc", where=f"on test problem {i}"),
+            "auc(scores, y)",
+        )
+        values.append(got)
+        above, tied, n_pos, n_neg = _pair_counts(scores, y)
+        pairs = n_pos * n_neg
+        expected = (above + 0.5 * tied) / pairs
+        if math.isclose(got, expected, rel_tol=1e-5, abs_tol=1e-6):
+            continue
+        if math.isclose(got, 1.0 - expected, abs_tol=1e-6):
+            return Feedback(
+                False,
+                f"auc gives {got:.4f} where {expected:.4f} is right: the classes are swapped; the AUC is the "
+                "chance that a class-1 point scores above a class-0 point",
+            )
+        if tied and math.isclose(got, above / pairs, abs_tol=1e-6):
+            return Feedback(False, "ties are not counted: a tied pair counts one half")
+        if tied and math.isclose(got, (above + tied) / pairs, abs_tol=1e-6):
+            return Feedback(False, "ties are counted as wins: a tied pair counts one half, not one")
+        n = len(y)
+        if math.isclose(got, (above + 0.5 * tied) / n**2, abs_tol=1e-6) or math.isclose(
+            got, (above + 0.5 * tied) / (n * (n - 1) / 2), abs_tol=1e-6
+        ):
+            return Feedback(
+                False,
+                f"divide by the number of (class-1, class-0) pairs, {n_pos} x {n_neg} = {pairs}, "
+                "not by the number of all pairs of points",
+            )
+        accuracy = float(np.mean((scores > 0) == (y == 1)))
+        if math.isclose(got, accuracy, abs_tol=1e-6):
+            return Feedback(False, "that is the accuracy of the rule score > 0, not the area under the ROC curve")
+        return Feedback(
+            False, f"auc gives {got:.4f} on test problem {i}; the share of correctly ordered pairs is {expected:.4f}"
+        )
+    if len(set(values)) == 1:
+        return Feedback(False, "auc returns the same number for every problem: compute it from the scores and labels")
+    return Feedback(True, "auc agrees on 3 test problems, ties and an AUC below one half included")
