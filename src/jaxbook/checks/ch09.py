@@ -407,8 +407,9 @@ def check_data_parallel_grads(data_parallel_grads: Callable[..., Any], mesh: jax
             if stacked:
                 return Feedback(
                     False,
-                    "the gradients come back stacked, one per device: average them across devices with "
-                    "lax.pmean(grads, 'data') and return them replicated (out_specs=PartitionSpec())",
+                    "the gradients come back stacked, one per device (out_specs splits them over 'data'): return "
+                    "one gradient, the same on every device, with out_specs=PartitionSpec(), and make it the "
+                    "full-batch one by differentiating lax.pmean(loss, 'data')",
                 )
             return Feedback(False, "some gradients have the wrong shape: return one gradient per parameter, as params")
 
