@@ -113,6 +113,11 @@ CORPUS = {
         wrong(ch09.check_per_example_grads, lambda w, X, y: formula(w, X, y).mean(axis=0), "mean gradient"),
         wrong(ch09.check_per_example_grads, lambda w, X, y: jax.nn.sigmoid(X @ w)[:, None] * X, "- y_i z_i"),
         wrong(ch09.check_per_example_grads, lambda w, X, y: -formula(w, X, y), "wrong sign"),
+        wrong(
+            ch09.check_per_example_grads,
+            jax.vmap(jax.grad(example_loss, argnums=1), in_axes=(None, 0, 0)),
+            "with respect to x_i",
+        ),
     ],
     "check_trace_count": [
         right(ch09.check_trace_count, 3),

@@ -144,6 +144,16 @@ def check_per_example_grads(per_example_grads: Callable[[Any, Any, Any], Any]) -
             return Feedback(
                 False, "the gradient is missing the - y_i z_i term of the loss: it should be (sigmoid(z_i) - y_i) x_i"
             )
+        if (
+            got_array is not None
+            and got_array.shape == (n, d)
+            and np.allclose(got_array, (sigmoid(z) - y)[:, None] * w[None, :], rtol=1e-4, atol=1e-5)
+        ):
+            return Feedback(
+                False,
+                "that is the gradient with respect to x_i, (sigmoid(z_i) - y_i) w: jax.grad differentiates with "
+                "respect to its first argument by default, so keep w first (argnums=0)",
+            )
         result = compare_arrays(got, expected, name=f"per_example_grads(...) on test input {i}", rtol=1e-4, atol=1e-5)
         if not result.ok:
             return result
