@@ -474,6 +474,6 @@ def check_data_parallel_grads(data_parallel_grads: Callable[..., Any], mesh: jax
         return Feedback(False, "the gradients are right, but no collective (lax.pmean) averages them across devices")
     return Feedback(
         True,
-        f"data_parallel_grads agrees with nnx.grad on the whole batch: each of the {devices} devices takes the "
-        "gradient on its rows, and lax.pmean averages them",
+        f"data_parallel_grads agrees with nnx.grad on the whole batch: each of the {devices} devices works on "
+        "its own rows, and a collective you wrote combines them",
     )
