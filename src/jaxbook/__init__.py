@@ -24,7 +24,6 @@ pure (explicit keys, no printing, no global state beyond what ``setup`` asks for
 - :mod:`jaxbook.optim`: the optax training loop, success-rate studies and L-BFGS (Chapter 7).
 - :mod:`jaxbook.flax_models`: networks as Flax NNX modules, their train step and loop (Chapter 8).
 - :mod:`jaxbook.speed`: timing with compilation apart, FLOP and byte counts, the machine's limits (Chapter 9).
-- :mod:`jaxbook.parallel`: where the pieces of a sharded array live (Chapter 9).
 - :mod:`jaxbook.checks`: checkers for the exercises; call them on your answer.
 - :mod:`jaxbook.validation`: input checks that raise clear ``ValueError`` messages.
 
@@ -52,7 +51,6 @@ __all__ = [
     "nn",
     "notebook",
     "optim",
-    "parallel",
     "plotting",
     "regions",
     "regression",

@@ -1,8 +1,8 @@
-"""jaxbook.parallel and data-parallel training: Chapter 8's classifier and train step, sharded.
+"""Data-parallel and model-parallel training as Chapter 9 does it: Chapter 8's classifier, sharded.
 
 The tests in this process use whatever ``jax.devices()`` holds (usually one CPU device: other
-tests may have started JAX already). The data-parallel run on 4 simulated devices happens in a
-fresh subprocess, where the XLA flag can still take effect.
+tests may have started JAX already). The runs on 4 simulated devices happen in a fresh
+subprocess, where ``jax_num_cpu_devices`` can still take effect.
 """
 
 import os
@@ -18,7 +18,7 @@ import pytest
 from flax import nnx
 from jax.sharding import AxisType, NamedSharding, PartitionSpec
 
-from jaxbook import flax_models, hill, parallel
+from jaxbook import flax_models, hill
 
 
 def test_hill_data_shapes_labels_and_reproducibility():
@@ -60,56 +60,91 @@ def test_train_step_lowers_the_loss_and_updates_in_place():
     assert not np.allclose(before, model.output.kernel[...])
 
 
-def test_shard_devices_on_the_available_devices():
+def rows_per_device(array):
+    return sorted(
+        (shard.device.id, shard.index[0].start or 0, shard.data.shape[0]) for shard in array.addressable_shards
+    )
+
+
+def test_rows_split_over_the_available_devices():
     devices = len(jax.devices())
     mesh = jax.make_mesh((devices,), ("data",), axis_types=(AxisType.Auto,))
     X = jnp.arange(8.0 * devices).reshape(4 * devices, 2)
     X_sharded = jax.device_put(X, NamedSharding(mesh, PartitionSpec("data")))
     np.testing.assert_array_equal(X_sharded, X)
-    assert parallel.shard_devices(X_sharded) == [
+    assert rows_per_device(X_sharded) == [
         (d.id, 4 * i, 4) for i, d in enumerate(sorted(jax.devices(), key=lambda d: d.id))
-    ]
-    replicated = jax.device_put(X, NamedSharding(mesh, PartitionSpec()))
-    assert parallel.shard_devices(replicated) == [
-        (d.id, 0, 4 * devices) for d in sorted(jax.devices(), key=lambda d: d.id)
     ]
 
 
 SUBPROCESS_SCRIPT = textwrap.dedent(
     """
-    import jax, jax.numpy as jnp, numpy as np, optax
+    import jax
+    jax.config.update("jax_num_cpu_devices", 4)
+    import numpy as np, optax
     from flax import nnx
-    from jax.sharding import AxisType, NamedSharding, PartitionSpec
-    from jaxbook import flax_models, hill, parallel
-    assert len(jax.devices()) == 4, jax.devices()
+    from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
+    from jaxbook import flax_models, hill
+    cpus = jax.devices("cpu")
+    assert len(cpus) == 4, cpus
     data = hill.hill_data(jax.random.key(0), n_train=2000, n_val=10)
-    mesh = jax.make_mesh((4,), ("data",), axis_types=(AxisType.Auto,))
-    batch, replicated = NamedSharding(mesh, PartitionSpec("data")), NamedSharding(mesh, PartitionSpec())
 
-    def run(sharded):
+    @nnx.jit
+    def train_step(model, optimizer, X, y):
+        loss, grads = nnx.value_and_grad(flax_models.softmax_loss)(model, X, y)
+        optimizer.update(model, grads)
+        return loss
+
+    def run(mesh=None, specs=None):
         model = flax_models.MLP(2, [8], 2, rngs=nnx.Rngs(0))
-        optimizer = nnx.Optimizer(model, optax.adam(0.1), wrt=nnx.Param)
         X, y = data.X_train, data.y_train
-        if sharded:
-            nnx.update((model, optimizer), jax.device_put(nnx.state((model, optimizer)), replicated))
-            X, y = jax.device_put(X, batch), jax.device_put(y, batch)
-        losses = np.array([flax_models.train_step(flax_models.softmax_loss, model, optimizer, X, y) for _ in range(20)])
-        return model, losses, X
+        if mesh is not None:
+            params = nnx.state(model, nnx.Param)
+            place = lambda p, s: jax.device_put(p, NamedSharding(mesh, s))
+            placed = jax.tree.map(place, nnx.to_pure_dict(params), specs)
+            nnx.replace_by_pure_dict(params, placed)
+            nnx.update(model, params)
+            X, y = jax.device_put(X, NamedSharding(mesh, P("data"))), jax.device_put(y, NamedSharding(mesh, P("data")))
+        optimizer = nnx.Optimizer(model, optax.adam(0.1), wrt=nnx.Param)
+        with jax.set_mesh(mesh) if mesh is not None else jax.default_device(cpus[0]):
+            losses = np.array([train_step(model, optimizer, X, y) for _ in range(20)])
+        return model, optimizer, losses, X
 
-    model_1, losses_1, _ = run(False)
-    model_4, losses_4, X_4 = run(True)
-    assert parallel.shard_devices(X_4) == [(0, 0, 500), (1, 500, 500), (2, 1000, 500), (3, 1500, 500)]
+    replicated = {"hidden": {0: {"kernel": P(), "bias": P()}}, "output": {"kernel": P(), "bias": P()}}
+    by_model = {
+        "hidden": {0: {"kernel": P(None, "model"), "bias": P("model")}},
+        "output": {"kernel": P("model", None), "bias": P()},
+    }
+    model_1, _, losses_1, _ = run()
+
+    # data parallel on the default (Explicit) mesh: the step runs unchanged
+    mesh = jax.make_mesh((4,), ("data",), devices=cpus)
+    model_4, _, losses_4, X_4 = run(mesh, replicated)
+    starts = sorted((s.device.id, s.index[0].start or 0) for s in X_4.addressable_shards)
+    assert starts == [(0, 0), (1, 500), (2, 1000), (3, 1500)]
     np.testing.assert_allclose(losses_1, losses_4, atol=1e-5)
     for a, b in zip(jax.tree.leaves(nnx.state(model_1)), jax.tree.leaves(nnx.state(model_4))):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-4)
     assert model_4.output.kernel[...].sharding.is_fully_replicated
+
+    # parameters split over "model": ambiguous under Explicit axes, partitioned by the compiler under Auto
+    try:
+        run(jax.make_mesh((2, 2), ("data", "model"), devices=cpus), by_model)
+        raise AssertionError("the Explicit 2-D mesh should ask for an out_sharding")
+    except Exception as error:
+        assert type(error).__name__ == "ShardingTypeError", repr(error)
+    auto = jax.make_mesh((2, 2), ("data", "model"), devices=cpus, axis_types=(AxisType.Auto,) * 2)
+    model_2d, optimizer_2d, losses_2d, _ = run(auto, by_model)
+    np.testing.assert_allclose(losses_1, losses_2d, atol=1e-5)
+    assert model_2d.hidden[0].kernel[...].sharding.spec == P(None, "model")
+    assert optimizer_2d.opt_state[0].mu["hidden"][0]["kernel"][...].sharding.spec == P(None, "model")
     print("ok")
     """
 )
 
 
-def test_data_parallel_training_on_four_simulated_devices_matches_one_device():
-    env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=4")
+def test_data_and_model_parallel_training_on_four_simulated_devices_match_one_device():
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
     result = subprocess.run(
         [sys.executable, "-c", SUBPROCESS_SCRIPT], env=env, capture_output=True, text=True, timeout=300
     )
