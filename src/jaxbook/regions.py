@@ -81,7 +81,6 @@ def plot_regions(
     """
     import matplotlib.pyplot as plt
 
-
     ax = plt.subplots(figsize=(4.6, 4.2))[1] if ax is None else ax
     xx, yy, prob = grid_probabilities(params, num=num)
     image = ax.contourf(
