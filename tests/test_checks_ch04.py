@@ -120,27 +120,6 @@ def fit_se_with(slip):
     return fit_standard_error
 
 
-X_plane = np.column_stack([np.ones(200), rng.normal(size=(200, 2))]).astype(np.float32)
-y_plane = (X_plane @ np.array([3.0, -1.0, 2.0]) + rng.normal(size=200)).astype(np.float32)
-
-
-def sweep(tol=1e-3, dtype=np.float32):
-    X, y = X_plane.astype(dtype), y_plane.astype(dtype)
-    b_closed = np.linalg.lstsq(X.astype(np.float64), y.astype(np.float64), rcond=None)[0]
-    counts = {}
-    for lr in ch04.LEARNING_RATES:
-        b = np.zeros(3, dtype)
-        for step in range(301):  # noqa: B007 (the count of steps taken is read after the loop)
-            if np.max(np.abs(b - b_closed)) < tol:
-                break
-            b = b - dtype(lr) * dtype(2.0 / len(y)) * X.T @ (X @ b - y)
-        counts[lr] = step
-    return counts
-
-
-counts = sweep()
-
-
 def solve_slopes(key, X, num_reps, noise_sd=3.0):
     b_true = jnp.array([3.0, -11.0, 12.0])
 
@@ -248,21 +227,80 @@ def column_slopes(column, noise_sd=3.0):
     return slopes
 
 
-def sweep_against_truth():
-    """Compares the path with the true coefficients, not the closed form: never within 1e-3."""
-    X = X_plane.astype(np.float64)
-    counts = {}
-    for lr in ch04.LEARNING_RATES:
-        b, path = np.zeros(3), [np.zeros(3)]
-        for _ in range(300):
-            b = b - lr * 2.0 / len(y_plane) * X.T @ (X @ b - y_plane)
-            path.append(b)
-        counts[lr] = int(np.argmax(np.max(np.abs(np.array(path) - [3.0, -1.0, 2.0]), axis=1) < 1e-3))
+def steps_with(
+    *, criterion="max", never=lambda num_steps: -1, gradient_factor=lambda n: 1.0, after=False, result="counts"
+):
+    """steps_to_tolerance as a scan over steps vmapped over learning rates, with one thing changed."""
+
+    def steps_to_tolerance(X, y, lrs, tol, num_steps):
+        b_closed = jnp.linalg.lstsq(X, y)[0]
+        n = X.shape[0]
+
+        def steps_for(lr):
+            def one_step(b, _):
+                gradient = grad_formula(b, X, y)
+                new = b - lr * gradient_factor(n) * gradient
+                at = new if after else b
+                distance = {
+                    "max": lambda: jnp.max(jnp.abs(at - b_closed)),
+                    "gradient": lambda: jnp.linalg.norm(gradient),
+                    "norm": lambda: jnp.linalg.norm(at - b_closed),
+                    "loss": lambda: mse(at, X, y) - mse(b_closed, X, y),
+                }[criterion]()
+                return new, distance
+
+            b, distances = jax.lax.scan(one_step, jnp.zeros(X.shape[1]), length=num_steps)
+            if result == "coefficients":
+                return b
+            close = distances < tol
+            first = jnp.argmax(close) + (1 if after else 0)
+            return first if never is None else jnp.where(close.any(), first, never(num_steps))
+
+        return jax.vmap(steps_for)(lrs)
+
+    return steps_to_tolerance
+
+
+def steps_numpy(X, y, lrs, tol, num_steps):
+    """float64 NumPy, a Python loop over the learning rates, the normal equations, a list returned."""
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    b_closed = np.linalg.solve(X.T @ X, X.T @ y)
+    counts = []
+    for lr in np.asarray(lrs, np.float64):
+        b, found = np.zeros(X.shape[1]), -1
+        with np.errstate(all="ignore"):  # the diverging runs overflow
+            for step in range(num_steps):
+                if np.all(np.abs(b - b_closed) < tol):
+                    found = step
+                    break
+                b = b - lr * 2 * X.T @ (X @ b - y) / len(y)
+        counts.append(found)
     return counts
 
 
-def steps(answer):
-    return ch04.check_steps_needed(answer, X_plane, y_plane)
+def steps_while_loop(X, y, lrs, tol, num_steps):
+    """One lax.while_loop per learning rate, stopping when close (or after num_steps), vmapped."""
+    b_closed = jnp.linalg.solve(X.T @ X, X.T @ y)
+
+    def steps_for(lr):
+        def far(state):
+            b, step = state
+            return (jnp.max(jnp.abs(b - b_closed)) >= tol) & (step < num_steps)
+
+        def body(state):
+            b, step = state
+            return b - lr * grad_formula(b, X, y), step + 1
+
+        b, step = jax.lax.while_loop(far, body, (jnp.zeros(X.shape[1]), 0))
+        return jnp.where(jnp.max(jnp.abs(b - b_closed)) < tol, step, -1)
+
+    return jax.vmap(steps_for)(lrs)
+
+
+def steps_python_loop(X, y, lrs, tol, num_steps):
+    """No vmap: the chapter's kind of scan called once per learning rate, a tuple of ints returned."""
+    one = steps_with()
+    return tuple(int(one(X, y, jnp.array([lr]), tol, num_steps)[0]) for lr in lrs)
 
 
 CORPUS = {
@@ -344,18 +382,30 @@ CORPUS = {
         wrong(ch04.check_fit_standard_error, fit_se_with("hard-coded"), "from the X, y and x0 it is given"),
         wrong(ch04.check_fit_standard_error, fit_se_with("two numbers"), "one number"),
     ],
-    "check_steps_needed": [
-        right(steps, counts),
-        right(steps, sweep(dtype=np.float64)),
-        right(steps, {np.float32(lr): np.int64(n) for lr, n in counts.items()}),
-        right(steps, {0.05: counts[0.05], 0.1: counts[0.1], 0.1 * 3: counts[0.3], 0.5: jnp.array(counts[0.5])}),
-        right(steps, {**{lr: float(n) for lr, n in counts.items()}, 0.9: 1000}),
-        wrong(steps, {**counts, 0.1: counts[0.1] + 10}, "steps_needed[0.1]"),
-        wrong(steps, {0.05: 1}, "no entry for the learning rate(s) [0.1, 0.3, 0.5]"),
-        wrong(steps, list(counts.values()), "should be a dict"),
-        wrong(steps, sweep(tol=1e-1), "first within"),
-        wrong(steps, {**counts, 0.3: counts[0.3] + 0.5}, "whole number"),
-        wrong(steps, sweep_against_truth(), "not with the true coefficients"),
+    "check_steps_to_tolerance": [
+        right(ch04.check_steps_to_tolerance, steps_with()),
+        right(ch04.check_steps_to_tolerance, jax.jit(steps_with(), static_argnames="num_steps")),
+        right(ch04.check_steps_to_tolerance, steps_with(after=True)),
+        right(ch04.check_steps_to_tolerance, steps_numpy),
+        right(ch04.check_steps_to_tolerance, steps_while_loop),
+        right(ch04.check_steps_to_tolerance, steps_python_loop),
+        wrong(ch04.check_steps_to_tolerance, steps_with(never=None), "argmax returns for an all-False array"),
+        wrong(ch04.check_steps_to_tolerance, steps_with(never=lambda k: k), "not num_steps"),
+        wrong(ch04.check_steps_to_tolerance, steps_with(gradient_factor=lambda n: n), "sum of squares"),
+        wrong(ch04.check_steps_to_tolerance, steps_with(criterion="gradient"), "gradient's norm"),
+        wrong(ch04.check_steps_to_tolerance, steps_with(criterion="norm"), "Euclidean distance"),
+        wrong(ch04.check_steps_to_tolerance, steps_with(criterion="loss"), "the loss is within tol"),
+        wrong(ch04.check_steps_to_tolerance, steps_with(result="coefficients"), "coefficients for each learning rate"),
+        wrong(
+            ch04.check_steps_to_tolerance,
+            lambda X, y, lrs, tol, num_steps: jnp.array([-1, 1556, 516, -1, -1]),  # the chapter's counts
+            "one count per learning rate",
+        ),
+        wrong(
+            ch04.check_steps_to_tolerance,
+            lambda X, y, lrs, tol, num_steps: steps_with()(X, y, lrs, tol, num_steps) + 0.5,
+            "whole numbers",
+        ),
     ],
     "check_slope_estimates": [
         right(ch04.check_slope_estimates, solve_slopes),
@@ -383,11 +433,10 @@ CHECKS = {
     "check_ridge_gradient": (ch04.check_ridge_gradient, True),
     "check_sgd_epoch": (ch04.check_sgd_epoch, True),
     "check_fit_standard_error": (ch04.check_fit_standard_error, True),
-    "check_steps_needed": (steps, False),
+    "check_steps_to_tolerance": (ch04.check_steps_to_tolerance, True),
     "check_slope_estimates": (ch04.check_slope_estimates, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
-ROBUSTNESS["check_steps_needed"].append(wrong(steps, {lr: float("nan") for lr in ch04.LEARNING_RATES}, "finite"))
 
 
 def test_corpus_covers_every_checker():
