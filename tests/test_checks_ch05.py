@@ -1,5 +1,7 @@
 """The corpus of Chapter 5's checkers: right answers written several ways, common slips named."""
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,7 +10,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
 
-from jaxbook.checks import _references, ch05
+from jaxbook import logistic
+from jaxbook.checks import ch05
 
 
 def bce_log_sigmoid(z, y):
@@ -20,34 +23,83 @@ def counts(z, y):
     return jnp.mean(predicted == actual), jnp.sum(predicted & ~actual), jnp.sum(~predicted & actual)
 
 
-def _fit_squared_features(dim=10, n=3000, penalty=1e-3):
-    """Logistic regression on [1, x^2] by Newton's method in NumPy (a trained model, as asked)."""
-    rng = np.random.default_rng(55)
-    X = rng.normal(size=(n, dim))
-    y = (np.sqrt(np.mean(X**2, axis=1)) < 1.0).astype(np.float64)
-    F = np.column_stack([np.ones(n), X**2])
-    w = np.zeros(dim + 1)
-    for _ in range(25):
-        p = _references.sigmoid(F @ w)
-        H = F.T @ (F * (p * (1 - p))[:, None]) / n + penalty * np.eye(dim + 1)
-        w = w - np.linalg.solve(H, F.T @ (p - y) / n + penalty * w)
-    return w
+def interactions(P):
+    j, k = jnp.triu_indices(P.shape[1], k=1)
+    return jnp.concatenate([P, P[:, j] * P[:, k]], axis=1)
 
 
-w_sq = _fit_squared_features()
-w_raw = np.linspace(-0.1, 0.1, 11)
+def interactions_loops(P):
+    """A double loop over the pairs, the columns stacked."""
+    d = P.shape[1]
+    columns = [P[:, j] for j in range(d)] + [P[:, j] * P[:, k] for j in range(d) for k in range(j + 1, d)]
+    return jnp.stack(columns, axis=1)
 
 
-def predict_trained(X):
-    return jax.nn.sigmoid(w_sq[0] + (X**2) @ jnp.asarray(w_sq[1:], jnp.float32))
+def interactions_outer(P):
+    """Every product from one outer product, the pairs above the diagonal picked with NumPy indices."""
+    j, k = np.triu_indices(P.shape[1], k=1)
+    return jnp.hstack([P, jnp.einsum("ni,nj->nij", P, P)[:, j, k]])
 
 
-def init(key, dim):
-    return jnp.concatenate([jnp.zeros(1), 0.01 * jax.random.normal(key, (dim,))])
+def interactions_combinations(P):
+    """itertools.combinations lists the pairs in the same order; column_stack of the columns."""
+    pairs = itertools.combinations(range(P.shape[1]), 2)
+    return jnp.column_stack([P] + [P[:, j] * P[:, k] for j, k in pairs])
 
 
-def slopes_with_zero(slopes):
-    return jnp.concatenate([jnp.zeros(1), slopes])
+def interactions_with(pairs):
+    """The coordinates, then the products of the pairs that pairs(d) lists."""
+    return lambda P: jnp.concatenate([P] + [P[:, j : j + 1] * P[:, k : k + 1] for j, k in pairs(P.shape[1])], axis=1)
+
+
+def scikit_learn_interactions(P):
+    from sklearn.preprocessing import PolynomialFeatures
+
+    return PolynomialFeatures(2, interaction_only=True, include_bias=False).fit_transform(np.asarray(P))
+
+
+def units(key, num_units, dim):
+    slopes = jax.random.normal(key, (num_units, dim)) / jnp.sqrt(dim)
+    return jnp.concatenate([jnp.zeros((num_units, 1)), slopes], axis=1)
+
+
+def units_split(key, num_units, dim):
+    """One subkey per unit, vmapped; the scale written as a power."""
+
+    def one(key):
+        return jnp.concatenate([jnp.zeros(1), jax.random.normal(key, (dim,)) * (1 / dim) ** 0.5])
+
+    return jax.vmap(one)(jax.random.split(key, num_units))
+
+
+def units_fold_in(key, num_units, dim):
+    """A Python loop over the units, each key folded in from the unit's number, the scale from NumPy."""
+    rows = [
+        jnp.concatenate([jnp.zeros(1), jax.random.normal(jax.random.fold_in(key, u), (dim,)) / np.sqrt(dim)])
+        for u in range(num_units)
+    ]
+    return jnp.stack(rows)
+
+
+def units_scaled(scale):
+    """The right draw with the slopes multiplied by scale(dim)."""
+    return lambda key, num_units, dim: units(key, num_units, dim).at[:, 1:].multiply(scale(dim))
+
+
+def units_with_slopes(draw):
+    return lambda key, num_units, dim: jnp.concatenate([jnp.zeros((num_units, 1)), draw(key, num_units, dim)], axis=1)
+
+
+def units_reused_key(key, num_units, dim):
+    row = jnp.concatenate([jnp.zeros(1), jax.random.normal(key, (dim,)) / jnp.sqrt(dim)])
+    return jnp.stack([row] * num_units)
+
+
+def units_antithetic(key, num_units, dim):
+    """Half the units the negatives of the others: right spread, but not independent."""
+    half = jax.random.normal(key, ((num_units + 1) // 2, dim)) / jnp.sqrt(dim)
+    slopes = jnp.concatenate([half, -half])[:num_units]
+    return jnp.concatenate([jnp.zeros((num_units, 1)), slopes], axis=1)
 
 
 def pairs_auc(s, y):
@@ -104,82 +156,64 @@ CORPUS = {
             "counts",
         ),
     ],
-    "check_radial_classifier": [
-        right(ch05.check_radial_classifier, predict_trained),
-        right(ch05.check_radial_classifier, jax.jit(predict_trained)),
-        right(
-            ch05.check_radial_classifier,
-            lambda X: _references.sigmoid(np.column_stack([np.ones(len(X)), np.asarray(X) ** 2]) @ w_sq),
-        ),
-        wrong(ch05.check_radial_classifier, lambda X: jnp.mean(X**2, axis=1) < 1, "writes down the rule"),
+    "check_interaction_features": [
+        right(ch05.check_interaction_features, interactions),
+        right(ch05.check_interaction_features, jax.jit(interactions)),
+        right(ch05.check_interaction_features, interactions_loops),
+        right(ch05.check_interaction_features, interactions_outer),
+        right(ch05.check_interaction_features, interactions_combinations),
+        wrong(ch05.check_interaction_features, scikit_learn_interactions, "not under jax.jit"),
+        wrong(ch05.check_interaction_features, logistic.squared_features, "squared features"),
+        wrong(ch05.check_interaction_features, lambda P: interactions(P)[:, P.shape[1] :], "products alone"),
         wrong(
-            ch05.check_radial_classifier,
-            lambda X: jax.nn.sigmoid(50.0 * (1.0 - jnp.mean(X**2, axis=1))),
-            "writes down the rule",
+            ch05.check_interaction_features,
+            interactions_with(lambda d: [(j, k) for j in range(d) for k in range(j, d)]),
+            "include the squares",
         ),
-        wrong(ch05.check_radial_classifier, lambda X: jax.nn.sigmoid(w_raw[0] + X @ w_raw[1:]), "squared features"),
-        wrong(ch05.check_radial_classifier, lambda X: 1.0 - predict_trained(X), "swapped"),
-        wrong(ch05.check_radial_classifier, lambda X: w_sq[0] + (X**2) @ w_sq[1:], "probabilities in [0, 1]"),
-        wrong(ch05.check_radial_classifier, lambda X: predict_trained(X)[:, None], "shape"),
+        wrong(
+            ch05.check_interaction_features,
+            interactions_with(lambda d: [(j, k) for j in range(d) for k in range(d) if j != k]),
+            "each pair in twice",
+        ),
+        wrong(
+            ch05.check_interaction_features,
+            interactions_with(lambda d: [(j, k) for k in range(d) for j in range(k)]),
+            "in another order",
+        ),
+        wrong(ch05.check_interaction_features, interactions_with(lambda d: [(0, 1)]), "only one product"),
+        wrong(ch05.check_interaction_features, lambda P: interactions(P).T, "should have shape"),
+        wrong(ch05.check_interaction_features, lambda P: logistic.with_intercept(interactions(P)), "column of ones"),
+        wrong(ch05.check_interaction_features, lambda P: 2 * interactions(P), "differs from the reference"),
     ],
-    "check_random_init": [
-        right(ch05.check_random_init, init),
-        right(
-            ch05.check_random_init, lambda key, dim: jnp.zeros(dim + 1).at[1:].set(jax.random.normal(key, (dim,)) / 100)
-        ),
-        right(
-            ch05.check_random_init,
-            lambda key, dim: jnp.concatenate(
-                [jnp.zeros(1), 0.01 * jax.random.normal(jax.random.split(key)[0], (dim,))]
-            ),
-        ),
-        right(
-            ch05.check_random_init,
-            lambda key, dim: jnp.array([0.0, *list(jax.random.normal(key, shape=(dim,), dtype=jnp.float32) * 0.01)]),
-        ),
+    "check_init_units": [
+        right(ch05.check_init_units, units),
+        right(ch05.check_init_units, units_split),
+        right(ch05.check_init_units, jax.jit(units, static_argnums=(1, 2))),
+        right(ch05.check_init_units, units_fold_in),
+        wrong(ch05.check_init_units, units_reused_key, "one key was reused"),
+        wrong(ch05.check_init_units, units_antithetic, "correlated"),
+        wrong(ch05.check_init_units, units_scaled(lambda d: d**0.5), "standard deviation 1:"),
+        wrong(ch05.check_init_units, units_scaled(lambda d: d**-0.5), "variance 1/dim^2"),
+        wrong(ch05.check_init_units, units_scaled(lambda d: 2**0.5), "He's rule"),
+        wrong(ch05.check_init_units, units_scaled(lambda d: 0.01 * d**0.5), "fixed standard deviation 0.01"),
         wrong(
-            ch05.check_random_init,
-            lambda key, dim: slopes_with_zero(0.02 * jax.random.normal(key, (dim,))),
-            "spread by 0.02",
-        ),
-        wrong(
-            ch05.check_random_init,
-            lambda key, dim: slopes_with_zero(0.01 * jax.random.uniform(key, (dim,))),
+            ch05.check_init_units,
+            units_with_slopes(lambda key, u, d: jax.random.uniform(key, (u, d)) * jnp.sqrt(12.0 / d)),
             "not centred",
         ),
         wrong(
-            ch05.check_random_init,
-            lambda key, dim: slopes_with_zero(
-                0.01 * jnp.sqrt(3.0) * jax.random.uniform(key, (dim,), minval=-1, maxval=1)
-            ),
-            "normal draw",
+            ch05.check_init_units,
+            units_with_slopes(lambda key, u, d: jax.random.uniform(key, (u, d), minval=-1.0) * jnp.sqrt(3.0 / d)),
+            "not normal",
         ),
         wrong(
-            ch05.check_random_init,
-            lambda key, dim: slopes_with_zero(jnp.asarray(0.01 * np.random.default_rng(0).normal(size=dim))),
+            ch05.check_init_units,
+            units_with_slopes(lambda key, u, d: jnp.asarray(np.random.default_rng(0).normal(size=(u, d)) / np.sqrt(d))),
             "frozen",
         ),
-        wrong(
-            ch05.check_random_init,
-            lambda key, dim: slopes_with_zero(jax.random.normal(key, (dim,))),
-            "standard deviation 1",
-        ),
-        wrong(
-            ch05.check_random_init,
-            lambda key, dim: slopes_with_zero(0.0001 * jax.random.normal(key, (dim,))),
-            "not by the variance",
-        ),
-        wrong(
-            ch05.check_random_init,
-            lambda key, dim: jnp.concatenate([jnp.ones(1), 0.01 * jax.random.normal(key, (dim,))]),
-            "intercept b[0] should be 0",
-        ),
-        wrong(ch05.check_random_init, lambda key, dim: 0.01 * jax.random.normal(key, (dim,)), "intercept b[0] and the"),
-        wrong(
-            ch05.check_random_init,
-            lambda key, dim: {"w": 0.01 * jax.random.normal(key, (dim,)), "b": 0.0},
-            "one array b of shape",
-        ),
+        wrong(ch05.check_init_units, lambda key, u, d: units(key, u, d).T, "transpose it"),
+        wrong(ch05.check_init_units, lambda key, u, d: units(key, u, d)[:, 1:], "the intercept b[0] and"),
+        wrong(ch05.check_init_units, lambda key, u, d: units(key, u, d).at[:, 0].set(0.1), "intercept (column 0)"),
     ],
 }
 CORPUS["check_auc"] = [
@@ -202,8 +236,8 @@ CORPUS["check_auc"] = [
 CHECKS = {
     "check_stable_bce": (ch05.check_stable_bce, True),
     "check_error_counts": (ch05.check_error_counts, True),
-    "check_radial_classifier": (ch05.check_radial_classifier, True),
-    "check_random_init": (ch05.check_random_init, True),
+    "check_interaction_features": (ch05.check_interaction_features, True),
+    "check_init_units": (ch05.check_init_units, True),
     "check_auc": (ch05.check_auc, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
@@ -214,12 +248,29 @@ def test_corpus_covers_every_checker():
     assert_corpus_size(CORPUS)
 
 
-def test_fresh_points_are_the_chapters():
-    from jaxbook import logistic
+def test_interaction_reference_is_scikit_learns():
+    from sklearn.preprocessing import PolynomialFeatures
 
-    X, y = logistic.radial_data(jax.random.key(2025), 2000, dim=10)
-    X_check, y_check = ch05._radial_points(2000, 10)
-    assert np.array_equal(np.asarray(X), np.asarray(X_check)) and np.array_equal(np.asarray(y), y_check)
+    points = np.random.default_rng(0).normal(size=(7, 4))
+    expected = PolynomialFeatures(2, interaction_only=True, include_bias=False).fit_transform(points)
+    assert np.allclose(ch05._interactions(points), expected, rtol=1e-12, atol=0)
+
+
+def test_penalised_fit_is_scikit_learns():
+    from sklearn.linear_model import LogisticRegression
+
+    points, y = ch05._xor_data(58, 2000)
+    features = ch05._interactions(points)
+    b = ch05._fit_logistic(features, y, lam=1e-3)
+    fit = LogisticRegression(C=1 / (len(y) * 1e-3), tol=1e-10, max_iter=10_000).fit(features, y)
+    assert np.allclose(b, np.concatenate([fit.intercept_, fit.coef_[0]]), atol=1e-3)
+
+
+def test_ks_distance_is_scipys():
+    from scipy import stats
+
+    values = np.random.default_rng(1).normal(size=500) * 1.1
+    assert np.isclose(ch05._ks_distance(values), stats.kstest(values, "norm").statistic, rtol=1e-9)
 
 
 @pytest.mark.parametrize("case", params(CORPUS) + params(ROBUSTNESS))

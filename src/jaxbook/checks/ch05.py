@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxbook.checks._compare import as_array, as_number, compare_arrays, sample_size_hints
-from jaxbook.checks._core import Feedback, call_student, checker, fail
-from jaxbook.checks._references import binary_cross_entropy
+from jaxbook.checks._core import Feedback, StudentError, call_on_jax_arrays, call_student, checker, fail
+from jaxbook.checks._references import binary_cross_entropy, sigmoid
 
 
 def _bce_test_inputs() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -147,156 +147,291 @@ def check_error_counts(error_counts: Callable[[Any, Any], Any]) -> Feedback:
     return Feedback(True, "error_counts agrees on 3 test inputs")
 
 
-def _radial_points(n: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fresh points ``N(0, I)``, class 1 inside the unit RMS ball (as Chapter 5 draws them, key 2025)."""
-    X = jax.random.normal(jax.random.key(2025), (n, dim))
-    X64 = np.asarray(X, dtype=np.float64)
-    return X, (np.sqrt(np.mean(X64**2, axis=1)) < 1.0).astype(np.float64)
+def _interactions(points: np.ndarray) -> np.ndarray:
+    """The coordinates, then ``x_j x_k`` for every pair ``j < k`` in the order (1, 2), (1, 3), ..., (2, 3), ..."""
+    points = np.asarray(points, dtype=np.float64)
+    j, k = np.triu_indices(points.shape[1], k=1)
+    return np.concatenate([points, points[:, j] * points[:, k]], axis=1)
 
 
-def _reads_the_rule(prob: np.ndarray, X: np.ndarray) -> bool:
-    """True if ``prob`` is the rule by which the data were made rather than a fitted model:
-    hard 0/1 answers, or a logit exactly proportional to ``dim - ||x||^2`` (equal weights)."""
-    if np.all((prob == 0.0) | (prob == 1.0)):
-        return True
-    inside = (prob > 1e-3) & (prob < 1 - 1e-3)  # where a float32 probability gives its logit accurately
-    if inside.sum() < 20:
-        return False
-    logit = np.log(prob[inside]) - np.log1p(-prob[inside])
-    features = np.column_stack([np.ones(inside.sum()), X[inside] ** 2])
-    coefficients, *_ = np.linalg.lstsq(features, logit, rcond=None)
-    residual = np.max(np.abs(features @ coefficients - logit))
-    weights = coefficients[1:]
-    return residual < 1e-3 * max(1.0, np.abs(logit).max()) and np.std(weights) < 1e-3 * np.abs(np.mean(weights))
+def _xor_data(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``N(0, I_3)``, class 1 when the first and the last coordinate have the same sign (the
+    middle one is noise): XOR of two signs, linear in the product ``x_1 x_3``."""
+    points = np.random.default_rng(seed).normal(size=(n, 3)).astype(np.float32)
+    return points, (points[:, 0] * points[:, 2] > 0).astype(np.float64)
 
 
-@checker("predict_inside", function=True)
-def check_radial_classifier(
-    predict_inside: Callable[[Any], Any], *, dim: int = 10, threshold: float = 0.95
-) -> Feedback:
-    """Exercise 5.3: ``predict_inside(X)`` should map raw points ``(n, dim)`` to the probabilities,
-    from a trained logistic regression, of being inside the unit RMS ball, with at least
-    ``threshold`` accuracy on 2000 fresh points.
+def _fit_logistic(features: np.ndarray, y: np.ndarray, lam: float = 1e-3, num_steps: int = 25) -> np.ndarray:
+    """Newton's method on the mean cross-entropy plus ``lam / 2 ||b[1:]||^2``, in float64 NumPy (the
+    penalty keeps the fit finite on separable classes). ``features`` get a column of ones in front."""
+    X = np.column_stack([np.ones(len(y)), features])
+    penalty = np.full(X.shape[1], lam)
+    penalty[0] = 0.0
+    b = np.zeros(X.shape[1])
+    for _ in range(num_steps):
+        p = sigmoid(X @ b)
+        gradient = X.T @ (p - y) / len(y) + penalty * b
+        hessian = (X * (p * (1 - p))[:, None]).T @ X / len(y) + np.diag(penalty)
+        b = b - np.linalg.solve(hessian, gradient)
+    return b
 
-    An answer that writes down the rule by which the data were made (``mean(X**2, 1) < 1``, or a
-    sigmoid of it with equal hand-set weights) is not a trained model, and is rejected.
+
+def _squares(points: np.ndarray) -> np.ndarray:
+    """The chapter's squared features ``[x, x**2]`` in float64."""
+    points = np.asarray(points, dtype=np.float64)
+    return np.concatenate([points, points**2], axis=1)
+
+
+def _accuracy(b: np.ndarray, features: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(((b[0] + features @ b[1:]) > 0) == (y > 0.5)))
+
+
+@checker("interaction_features", function=True)
+def check_interaction_features(interaction_features: Callable[[Any], Any]) -> Feedback:
+    """Exercise 5.3: ``interaction_features(points)`` should map points ``(n, d)`` to the ``d``
+    coordinates followed by the products ``x_j x_k`` of every pair ``j < k``, in the order
+    (1, 2), (1, 3), ..., (1, d), (2, 3), ...: shape ``(n, d + d (d - 1) / 2)``, for any ``d``.
+
+    The check compiles it with ``jax.jit`` and compares its values on fixed points with ``d = 2, 3,
+    4`` with a float64 reference; then it fits a logistic regression (Newton with a small L2
+    penalty, in NumPy) on the features of XOR data of its own (``d = 3``, class 1 when the first and
+    the last coordinate have the same sign) and wants at least 95 % accuracy on fresh points. Named
+    slips: the products alone, the squares included (``j <= k``), every ordered pair, the
+    chapter's squared features, the products in another order, a map written for ``d = 2`` only,
+    a column of ones added, NumPy or scikit-learn that cannot run under ``jit``.
+
+    Example:
+      >>> def interaction_features(points):
+      ...     j, k = jnp.triu_indices(points.shape[1], k=1)
+      ...     return jnp.concatenate([points, points[:, j] * points[:, k]], axis=1)
+      >>> check_interaction_features(interaction_features)  # doctest: +ELLIPSIS
+      Correct: the features agree on fixed points with d = 2, 3 and 4, and a logistic regression on them ...
     """
-    X, y = _radial_points(2000, dim)
-    prob = as_array(call_student(predict_inside, X, name="predict_inside", where=f"on points of shape {X.shape}"))
-    if prob is None or prob.shape != (X.shape[0],):
-        shape = None if prob is None else prob.shape
-        return Feedback(
-            False, f"predict_inside should return one probability per point, shape {(X.shape[0],)}; got {shape}"
-        )
-    if np.any(~np.isfinite(prob)) or prob.min() < 0 or prob.max() > 1:
-        return Feedback(False, "predict_inside should return probabilities in [0, 1]: apply the sigmoid to the logits")
-    X64 = np.asarray(X, dtype=np.float64)
-    accuracy = float(np.mean((prob > 0.5) == (y > 0.5)))
-    if _reads_the_rule(prob, X64):
+    compiled = jax.jit(interaction_features)
+    rng = np.random.default_rng(57)
+    for d in (2, 3, 4):
+        points = np.round(rng.normal(size=(6, d)), 2).astype(np.float32)
+        where = f"on points of shape {points.shape}"
+        got = call_on_jax_arrays(interaction_features, points, name="interaction_features", where=where)
+        features = as_array(got)
+        expected = _interactions(points)
+        n, width = expected.shape
+        pairs = d * (d - 1) // 2
+        if features is None:
+            raise fail(
+                f"interaction_features should return an array of shape {expected.shape}; got {type(got).__name__}"
+            )
+        if not np.all(np.isfinite(features)):
+            raise fail(f"interaction_features {where} returned NaN or infinity")
+        if features.shape == (n, pairs) and np.allclose(features, expected[:, d:], rtol=1e-5, atol=1e-6):
+            raise fail(
+                f"those are the {pairs} products alone: put the {d} coordinates first, then the products, "
+                f"shape {expected.shape}"
+            )
+        squares = np.concatenate([points, points**2], axis=1).astype(np.float64)
+        if features.shape == squares.shape and np.allclose(features, squares, rtol=1e-5, atol=1e-6):
+            raise fail(
+                "those are the chapter's squared features [x, x**2]: the exercise asks for the products x_j x_k "
+                "of different coordinates, j < k"
+            )
+        j, k = np.triu_indices(d, k=0)
+        with_squares = np.concatenate([points, points[:, j] * points[:, k]], axis=1)
+        if features.shape == with_squares.shape and np.allclose(features, with_squares, rtol=1e-5, atol=1e-6):
+            raise fail(
+                f"those include the squares x_j^2 (pairs j <= k): take the products of different coordinates, "
+                f"j < k, {pairs} of them for d = {d}"
+            )
+        if features.shape == (n, width + 1) and np.allclose(features[:, 0], 1.0):
+            raise fail(
+                "leave out the column of ones: the features are the coordinates and their products, and "
+                "logistic.with_intercept adds the intercept's column when the model is fitted"
+            )
+        if features.shape == (n, d + 2 * pairs):
+            raise fail(
+                f"interaction_features {where} has {features.shape[1]} columns: is each pair in twice (x_j x_k and "
+                f"x_k x_j)? Take every pair once, j < k: {d} coordinates and {pairs} products, shape {expected.shape}"
+            )
+        if d > 2 and features.shape == (n, d + 1):
+            raise fail(
+                f"interaction_features {where} has {d + 1} columns: only one product? With d = {d} coordinates "
+                f"there are {pairs} pairs j < k; write it for any d (e.g. with jnp.triu_indices(d, k=1))"
+            )
+        if features.shape != expected.shape:
+            raise fail(
+                f"interaction_features {where} should have shape {expected.shape} ({d} coordinates and {pairs} "
+                f"products); got {features.shape}"
+            )
+        if not np.allclose(features, expected, rtol=1e-5, atol=1e-6):
+            same_columns = np.allclose(np.sort(features, axis=1), np.sort(expected, axis=1), rtol=1e-5, atol=1e-6)
+            if same_columns and np.allclose(features[:, :d], points, rtol=1e-5, atol=1e-6):
+                raise fail(
+                    f"the products {where} are right but in another order: after the coordinates they go "
+                    "(1, 2), (1, 3), ..., (1, d), (2, 3), ..., the order of jnp.triu_indices(d, k=1)"
+                )
+            if same_columns:
+                raise fail(f"the columns {where} are in another order: first the {d} coordinates, then the products")
+            worst = np.unravel_index(int(np.argmax(np.abs(features - expected))), expected.shape)
+            raise fail(
+                f"interaction_features {where} differs from the reference at row {worst[0]}, column {worst[1]}: "
+                f"got {features[worst]:.4g}, expected {expected[worst]:.4g}"
+            )
+        try:
+            call_on_jax_arrays(compiled, points, name="interaction_features", where=where)
+        except StudentError as exc:
+            raise fail(
+                "interaction_features gives the right values, but not under jax.jit: build the features with jnp "
+                "(jnp.concatenate, indexing), not NumPy or scikit-learn, so that a jitted training step can call it "
+                f"({exc.feedback.message})"
+            ) from None
+    points, y = _xor_data(58, 2000)
+    points_fresh, y_fresh = _xor_data(59, 2000)
+    train_features = as_array(call_on_jax_arrays(compiled, points, name="interaction_features"))
+    fresh_features = as_array(call_on_jax_arrays(compiled, points_fresh, name="interaction_features"))
+    b = _fit_logistic(train_features, y)
+    accuracy = _accuracy(b, fresh_features, y_fresh)
+    squared_accuracy = _accuracy(_fit_logistic(_squares(points), y), _squares(points_fresh), y_fresh)
+    if accuracy < 0.95:
         return Feedback(
             False,
-            "predict_inside writes down the rule the data were made with (mean(x^2) < 1) instead of "
-            "learning it: train a logistic regression on the squared features of X_radial and return its probabilities",
+            f"a logistic regression on your features reaches only {accuracy:.3f} on the check's fresh XOR points "
+            "(at least 0.95 expected)",
         )
-    base_rate = float(np.mean(y))
-    majority = max(base_rate, 1 - base_rate)
-    if accuracy >= threshold:
-        return Feedback(True, f"accuracy {accuracy:.3f} on 2000 fresh points")
-    if accuracy <= 1 - threshold:
-        return Feedback(False, f"accuracy {accuracy:.3f}: the classes look swapped, return P(inside), not P(outside)")
-    if accuracy <= majority + 0.03:
-        return Feedback(
-            False,
-            f"accuracy {accuracy:.3f}, about what always answering the majority class scores "
-            f"({majority:.3f}): a linear function of x cannot separate a ball; give the model the squared features",
-        )
-    return Feedback(False, f"accuracy {accuracy:.3f} is below {threshold}: train longer or check the features")
+    return Feedback(
+        True,
+        "the features agree on fixed points with d = 2, 3 and 4, and a logistic regression on them separates the "
+        f"check's XOR data: accuracy {accuracy:.3f} on 2000 fresh points (on the squared features: "
+        f"{squared_accuracy:.3f})",
+    )
 
 
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
 
 
-@checker("random_init", function=True)
-def check_random_init(random_init: Callable[[Any, int], Any], *, dim: int = 5, sd: float = 0.01) -> Feedback:
-    """Exercise 5.4: ``random_init(key, dim)`` should return the coefficient vector ``b`` of shape
-    ``(dim + 1,)``: the intercept ``b[0] = 0`` and the slopes ``b[1:]`` drawn from ``N(0, sd^2)``
-    (``sd = 0.01``) using the key, so that under ``jax.jit`` new keys give new values.
-
-    Slopes equal to ``sd * jax.random.normal(key, (dim,))`` pass at once; any other draw (from a
-    split key, say) must pass a Kolmogorov-Smirnov test against ``N(0, sd^2)`` on 4000 values, so
-    that a wrong scale or a uniform draw is rejected.
-    """
-    try:
-        compiled = jax.jit(random_init, static_argnums=1)
-    except Exception as exc:
-        raise fail(f"random_init cannot be compiled with jax.jit: {type(exc).__name__}: {exc}") from None
-    where = "under jax.jit (with dim static)"
-    draws = [
-        as_array(call_student(compiled, jax.random.key(seed), dim, name="random_init", where=where))
-        for seed in (0, 1, 0)
-    ]
-    if draws[0] is None or draws[0].shape != (dim + 1,):
-        shape = None if draws[0] is None else draws[0].shape
-        if shape == (dim,):
-            return Feedback(
-                False,
-                f"b has shape {shape}: the coefficient vector holds the intercept b[0] and the {dim} slopes, "
-                f"shape {(dim + 1,)}",
-            )
-        return Feedback(False, f"random_init should return one array b of shape {(dim + 1,)}; got {shape}")
-    if float(draws[0][0]) != 0.0:
-        return Feedback(False, f"the intercept b[0] should be 0; got {float(draws[0][0]):.3g}")
-    w0, w1, w0_again = (d[1:] for d in draws)
-    if not np.all(np.isfinite(w0)):
-        return Feedback(False, "the slopes contain NaN or infinity")
-    if np.allclose(w0, 0):
-        return Feedback(False, "the slopes are all zeros: draw them with jax.random.normal(key, (dim,))")
-    if np.array_equal(w0, w1):
-        return Feedback(
-            False,
-            "two different keys gave the same slopes under jit: the draw is frozen into the compiled "
-            "function (NumPy randomness inside jit runs once, at trace time); draw with jax.random and the key",
-        )
-    if not np.array_equal(w0, w0_again):
-        return Feedback(False, "the same key gave different values: use only the key for randomness")
-    expected = sd * np.asarray(jax.random.normal(jax.random.key(0), (dim,)), dtype=np.float64)
-    if np.allclose(w0, expected, rtol=1e-4, atol=1e-7):
-        return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
-    if np.allclose(w0, expected / sd, rtol=1e-4):
-        return Feedback(False, f"the slopes have standard deviation 1: scale them by {sd}")
-    if np.allclose(w0, expected * sd, rtol=1e-4):
-        return Feedback(
-            False,
-            f"the slopes have standard deviation {sd**2:g}: scale the standard normal by {sd} (the standard deviation), not by the variance",
-        )
-    many = np.concatenate(
-        [
-            as_array(call_student(compiled, jax.random.key(seed), 2000, name="random_init", where=where))[1:]
-            for seed in (3, 4)
-        ]
-    )
-    spread, centre = float(np.std(many)), float(np.mean(many))
-    values = np.sort(many / sd)
+def _ks_distance(values: np.ndarray) -> float:
+    """The Kolmogorov-Smirnov distance of ``values`` from ``N(0, 1)``."""
+    values = np.sort(values)
     cdf = _normal_cdf(values)
     ranks = np.arange(1, values.size + 1) / values.size
-    distance = float(max(np.max(ranks - cdf), np.max(cdf - (ranks - 1.0 / values.size))))
-    if distance < 0.04:  # the 5 % critical value is 0.021 on 4000 values: 0.04 is a p-value far below 1e-4
-        return Feedback(True, "random_init draws new values for new keys and the same for the same key, under jit")
-    if abs(centre) > 0.2 * spread:
+    return float(max(np.max(ranks - cdf), np.max(cdf - (ranks - 1.0 / values.size))))
+
+
+@checker("init_units", function=True)
+def check_init_units(init_units: Callable[[Any, int, int], Any]) -> Feedback:
+    """Exercise 5.4: ``init_units(key, num_units, dim)`` should return ``(num_units, dim + 1)``
+    coefficient vectors, one row per unit: intercept 0, slopes independent ``N(0, 1 / dim)``, all
+    drawn from ``key``.
+
+    The check compiles it with ``jax.jit`` (``num_units`` and ``dim`` static). The same key must
+    give the same values and other keys other values; the units must differ and be uncorrelated;
+    and the slopes times ``sqrt(dim)``, pooled over keys, must pass a Kolmogorov-Smirnov test
+    against ``N(0, 1)`` for ``dim = 400`` (8000 values) and for ``dim = 4`` (4000 values). Named
+    slips: one key reused for every unit, standard deviation 1, ``1 / dim``, ``sqrt(2 / dim)`` or a
+    fixed 0.01, slopes not centred, a uniform draw, the rows and columns swapped, no intercept.
+
+    Example:
+      >>> def init_units(key, num_units, dim):
+      ...     slopes = jax.random.normal(key, (num_units, dim)) / jnp.sqrt(dim)
+      ...     return jnp.concatenate([jnp.zeros((num_units, 1)), slopes], axis=1)
+      >>> check_init_units(init_units)
+      Correct: init_units draws independent N(0, 1/dim) slopes, the same for one key, new for new keys, under jit
+    """
+    try:
+        compiled = jax.jit(init_units, static_argnums=(1, 2))
+    except Exception as exc:
+        raise fail(f"init_units cannot be compiled with jax.jit: {type(exc).__name__}: {exc}") from None
+    where = "under jax.jit (with num_units and dim static)"
+
+    def draw(seed: int, num_units: int, dim: int) -> np.ndarray:
+        got = call_student(compiled, jax.random.key(seed), num_units, dim, name="init_units", where=where)
+        values = as_array(got)
+        shape = (num_units, dim + 1)
+        if values is None:
+            raise fail(f"init_units should return one array of shape {shape}; got {type(got).__name__}")
+        if values.shape == (dim + 1, num_units) and dim + 1 != num_units:
+            raise fail(
+                f"init_units(key, {num_units}, {dim}) has shape {values.shape}: one row per unit, so shape {shape} "
+                "(transpose it)"
+            )
+        if values.shape == (num_units, dim):
+            raise fail(
+                f"init_units(key, {num_units}, {dim}) has shape {values.shape}: each row holds the intercept b[0] and "
+                f"the {dim} slopes, shape {shape}"
+            )
+        if values.shape != shape:
+            raise fail(f"init_units(key, {num_units}, {dim}) should have shape {shape}; got {values.shape}")
+        if not np.all(np.isfinite(values)):
+            raise fail("the values contain NaN or infinity")
+        return values
+
+    first, second, again = draw(0, 4, 5), draw(1, 4, 5), draw(0, 4, 5)
+    if np.any(first[:, 0] != 0.0):
+        return Feedback(False, f"every unit's intercept (column 0) should be 0; got {first[:, 0].tolist()}")
+    if np.allclose(first[:, 1:], 0):
+        return Feedback(False, "the slopes are all zeros: draw them from the key with jax.random.normal")
+    if not np.array_equal(first, again):
+        return Feedback(False, "the same key gave different values: take the randomness only from the key")
+    if np.array_equal(first, second):
         return Feedback(
             False,
-            f"the slopes are not centred on 0 (their mean is {centre:.2g}): N(0, {sd}^2) has mean 0, so scale "
-            f"jax.random.normal by {sd} without shifting it (jax.random.uniform(key) is not centred either)",
+            "two different keys gave the same values under jit: the draw is frozen into the compiled function "
+            "(NumPy randomness inside jit runs once, at trace time); draw with jax.random and the key",
         )
-    if not 0.9 * sd < spread < 1.1 * sd:
+    if np.allclose(first[1:, 1:], first[:1, 1:]):
         return Feedback(
-            False, f"the slopes should have standard deviation {sd}; over 4000 draws its values spread by {spread:.2g}"
+            False,
+            "every unit got the same slopes: one key was reused for every unit. Split it, "
+            "jax.random.split(key, num_units), or draw all slopes at once with shape (num_units, dim)",
+        )
+    for dim, num_units, seeds in ((400, 10, (3, 4)), (4, 20, range(10, 60))):
+        slopes = np.stack([draw(seed, num_units, dim)[:, 1:] for seed in seeds])  # (keys, units, dim)
+        standardised = slopes.ravel() * math.sqrt(dim)
+        spread, centre = float(np.std(standardised)), float(np.mean(standardised))
+        size = standardised.size
+        if dim == 400:
+            rows = slopes.reshape(-1, dim)
+            correlation = np.corrcoef(rows)
+            largest = float(np.max(np.abs(correlation - np.eye(len(rows)))))
+            if largest > 6 / math.sqrt(dim):  # independent rows: |r| about 1/sqrt(dim) = 0.05
+                return Feedback(
+                    False,
+                    f"the slopes of different units are correlated (correlation up to {largest:.2f}): each unit "
+                    "needs an independent draw, from its own split key or one draw of shape (num_units, dim)",
+                )
+        if _ks_distance(standardised) < 0.04:  # the 5 % critical value is below 0.022 here: 0.04 is far out
+            continue
+        scale = f"for dim = {dim}: the standard deviation should be 1/sqrt(dim) = {1 / math.sqrt(dim):.3g}"
+        if abs(centre) > 0.2 * max(spread, 1e-12):
+            return Feedback(
+                False,
+                f"the slopes are not centred on 0 (over {size} draws with dim = {dim} their mean is "
+                f"{centre / math.sqrt(dim):.2g}): N(0, 1/dim) has mean 0; jax.random.uniform is not centred",
+            )
+        for factor, message in (
+            (math.sqrt(dim), "the slopes have standard deviation 1: divide the standard normal by sqrt(dim)"),
+            (
+                1 / math.sqrt(dim),
+                "the slopes have standard deviation 1/dim, i.e. variance 1/dim^2: the rule is variance 1/dim, "
+                "so divide the standard normal by sqrt(dim)",
+            ),
+            (
+                math.sqrt(2.0),
+                "the slopes have variance 2/dim, He's rule for ReLU layers: a logistic unit's rule here is 1/dim",
+            ),
+            (0.01 * math.sqrt(dim), "the slopes have a fixed standard deviation 0.01: it should shrink as 1/sqrt(dim)"),
+        ):
+            if abs(spread / factor - 1) < 0.05:
+                return Feedback(False, f"{message} ({scale})")
+        if not 0.95 < spread < 1.05:
+            return Feedback(False, f"over {size} draws the slopes spread by {spread / math.sqrt(dim):.3g} {scale}")
+        return Feedback(
+            False,
+            "the slopes have the right mean and spread but are not normal (their histogram has the wrong shape): "
+            "draw them with jax.random.normal, not jax.random.uniform",
         )
     return Feedback(
-        False,
-        "the slopes do not look like a normal draw (its histogram has the wrong shape): use jax.random.normal, "
-        "not jax.random.uniform",
+        True,
+        "init_units draws independent N(0, 1/dim) slopes, the same for one key, new for new keys, under jit",
     )
 
 
