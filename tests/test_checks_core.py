@@ -35,6 +35,14 @@ class Case:
     time_limit: float | None = None
 
 
+@dataclass(frozen=True)
+class Computed:
+    """An answer computed when its case runs, not when the test module is collected: every test
+    worker collects every module, so an answer that takes seconds to build costs that in each."""
+
+    make: Callable[[], Any]
+
+
 def right(check, answer) -> Case:
     return Case(check, answer, True)
 
@@ -97,7 +105,7 @@ def run(case: Case) -> None:
     if case.time_limit is not None:
         _core.TIME_LIMIT = case.time_limit
     try:
-        feedback = case.check(case.answer)
+        feedback = case.check(case.answer.make() if isinstance(case.answer, Computed) else case.answer)
     finally:
         _core.TIME_LIMIT = previous
     assert isinstance(feedback, Feedback), feedback
