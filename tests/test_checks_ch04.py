@@ -261,6 +261,28 @@ def steps_with(
     return steps_to_tolerance
 
 
+def steps_distance(distance, start=jnp.zeros):
+    """The right scan and vmap with another distance to the closed form, or another starting point."""
+
+    def steps_to_tolerance(X, y, lrs, tol, num_steps):
+        b_closed = jnp.linalg.lstsq(X, y)[0]
+
+        def steps_for(lr):
+            def one_step(b, _):
+                return b - lr * grad_formula(b, X, y), distance(b, b_closed)
+
+            close = jax.lax.scan(one_step, start(X.shape[1]), length=num_steps)[1] < tol
+            return jnp.where(close.any(), jnp.argmax(close), -1)
+
+        return jax.vmap(steps_for)(lrs)
+
+    return steps_to_tolerance
+
+
+steps_relative = steps_distance(lambda b, b_closed: jnp.max(jnp.abs(b - b_closed) / jnp.abs(b_closed)))  # relative
+steps_from_ones = steps_distance(lambda b, b_closed: jnp.max(jnp.abs(b - b_closed)), start=jnp.ones)  # not from 0
+
+
 def steps_numpy(X, y, lrs, tol, num_steps):
     """float64 NumPy, a Python loop over the learning rates, the normal equations, a list returned."""
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
@@ -396,6 +418,13 @@ CORPUS = {
         wrong(ch04.check_steps_to_tolerance, steps_with(criterion="norm"), "Euclidean distance"),
         wrong(ch04.check_steps_to_tolerance, steps_with(criterion="loss"), "the loss is within tol"),
         wrong(ch04.check_steps_to_tolerance, steps_with(result="coefficients"), "coefficients for each learning rate"),
+        wrong(
+            ch04.check_steps_to_tolerance,
+            lambda X, y, lrs, tol, num_steps: steps_with()(X, y, lrs / 2, tol, num_steps),  # the gradient without its 2
+            "every coefficient is first within",
+        ),
+        wrong(ch04.check_steps_to_tolerance, steps_relative, "every coefficient is first within"),
+        wrong(ch04.check_steps_to_tolerance, steps_from_ones, "every coefficient is first within"),
         wrong(
             ch04.check_steps_to_tolerance,
             lambda X, y, lrs, tol, num_steps: jnp.array([-1, 1556, 516, -1, -1]),  # the chapter's counts

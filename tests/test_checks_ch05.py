@@ -58,6 +58,34 @@ def scikit_learn_interactions(P):
     return PolynomialFeatures(2, interaction_only=True, include_bias=False).fit_transform(np.asarray(P))
 
 
+def interactions_vmap_rows(P):
+    """One point at a time, vmapped; the products listed by a double loop."""
+
+    def row(x):
+        d = x.shape[0]
+        return jnp.concatenate([x, jnp.array([x[j] * x[k] for j in range(d) for k in range(j + 1, d)])])
+
+    return jax.vmap(row)(P)
+
+
+def numpy_interactions(P):
+    """Right values in NumPy, which cannot take a traced array under jit."""
+    P = np.asarray(P)
+    j, k = np.triu_indices(P.shape[1], k=1)
+    return np.concatenate([P, P[:, j] * P[:, k]], axis=1)
+
+
+def interactions_boolean_mask(P):
+    """Right values, but the pairs picked with a jnp boolean mask, which jit cannot compile."""
+    d = P.shape[1]
+    above = jnp.triu(jnp.ones((d, d), dtype=bool), k=1)
+    return jnp.concatenate([P, (P[:, :, None] * P[:, None, :])[:, above]], axis=1)
+
+
+#: Variance 1 / fan_in with fan_in the first axis of the shape (dim, num_units), untruncated.
+lecun_untruncated = jax.nn.initializers.variance_scaling(1.0, "fan_in", "normal")
+
+
 def units(key, num_units, dim):
     slopes = jax.random.normal(key, (num_units, dim)) / jnp.sqrt(dim)
     return jnp.concatenate([jnp.zeros((num_units, 1)), slopes], axis=1)
@@ -162,7 +190,16 @@ CORPUS = {
         right(ch05.check_interaction_features, interactions_loops),
         right(ch05.check_interaction_features, interactions_outer),
         right(ch05.check_interaction_features, interactions_combinations),
-        wrong(ch05.check_interaction_features, scikit_learn_interactions, "not under jax.jit"),
+        right(ch05.check_interaction_features, interactions_vmap_rows),
+        wrong(ch05.check_interaction_features, scikit_learn_interactions, "not NumPy or scikit-learn"),
+        wrong(ch05.check_interaction_features, numpy_interactions, "not NumPy or scikit-learn"),
+        wrong(ch05.check_interaction_features, interactions_boolean_mask, "pick the pairs with integer indices"),
+        wrong(ch05.check_interaction_features, lambda P: interactions(jnp.sign(P)), "differs from the reference"),
+        wrong(
+            ch05.check_interaction_features,
+            lambda P: jnp.concatenate([P, jnp.abs(interactions(P)[:, P.shape[1] :])], axis=1),
+            "differs from the reference",
+        ),
         wrong(ch05.check_interaction_features, logistic.squared_features, "squared features"),
         wrong(ch05.check_interaction_features, lambda P: interactions(P)[:, P.shape[1] :], "products alone"),
         wrong(
@@ -213,6 +250,32 @@ CORPUS = {
         ),
         wrong(ch05.check_init_units, lambda key, u, d: units(key, u, d).T, "transpose it"),
         wrong(ch05.check_init_units, lambda key, u, d: units(key, u, d)[:, 1:], "the intercept b[0] and"),
+        right(
+            ch05.check_init_units,
+            lambda key, u, d: (
+                (jax.random.normal(key, (u, d + 1)) / jnp.sqrt(d)).at[:, 0].set(0.0)
+            ),  # one draw, b0 zeroed
+        ),
+        right(
+            ch05.check_init_units,
+            lambda key, u, d: jnp.concatenate(
+                [jnp.zeros((u, 1)), jax.nn.initializers.variance_scaling(1.0, "fan_in", "normal")(key, (d, u)).T],
+                axis=1,
+            ),
+        ),
+        wrong(
+            ch05.check_init_units,
+            units_with_slopes(lambda key, u, d: jax.random.truncated_normal(key, -2.0, 2.0, (u, d)) / jnp.sqrt(d)),
+            "spread by",  # a truncated normal, not rescaled: sd 0.88 / sqrt(dim); the KS test alone passes it
+        ),
+        wrong(
+            ch05.check_init_units,
+            units_with_slopes(lambda key, u, d: jax.random.rademacher(key, (u, d)).astype(jnp.float32) / jnp.sqrt(d)),
+            "not normal",
+        ),
+        wrong(
+            ch05.check_init_units, units_scaled(lambda d: (d / (d + 1)) ** 0.5), "spread by"
+        ),  # variance 1 / (dim + 1)
         wrong(ch05.check_init_units, lambda key, u, d: units(key, u, d).at[:, 0].set(0.1), "intercept (column 0)"),
     ],
 }
