@@ -9,6 +9,11 @@ than S seconds, or the whole notebook run (wall-clock, from start to finish) doe
 for a machine with two cores, the book's reference machine (``make nbval`` runs two notebooks at a
 time there, with pytest-xdist); on fewer cores, e.g. under ``taskset -c 0``, they scale up in
 proportion, and they are never loosened on more.
+
+The budgets are for a warm compilation cache (``make nbval`` keeps XLA's compiled programs between
+runs). The first run on a machine, or after a JAX upgrade, compiles every program the book uses:
+when this run added at least ``COLD_CACHE_PROGRAMS`` programs to the cache (or no cache is in use),
+the run is reported as cold and ``--cold-notebook-budget`` and ``--cold-book-budget`` apply instead.
 """
 
 from __future__ import annotations
@@ -33,10 +38,25 @@ import pytest
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 REFERENCE_CORES = 2
+#: A run that adds this many compiled programs to the persistent cache ran with a cold cache (a warm
+#: run of the whole book adds none; re-running one edited notebook adds a few dozen at most).
+COLD_CACHE_PROGRAMS = 200
 
 _seconds: dict[str, float] = defaultdict(float)
 _failed: set[str] = set()
 _started = time.perf_counter()
+_cached_at_start: int | None = None
+
+
+def _cached_programs() -> int | None:
+    """How many compiled programs the persistent compilation cache holds (None: no cache in use)."""
+    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    if not folder:
+        return None
+    try:
+        return sum(1 for entry in os.scandir(folder) if entry.name.endswith("-cache"))
+    except OSError:
+        return 0
 
 
 def _scale() -> float:
@@ -50,11 +70,25 @@ def pytest_addoption(parser):
     group.addoption(
         "--book-budget", type=float, default=None, help="fail if the notebook run takes longer (s, wall-clock)"
     )
+    group.addoption("--cold-notebook-budget", type=float, default=None, help="--notebook-budget for a cold cache (s)")
+    group.addoption("--cold-book-budget", type=float, default=None, help="--book-budget for a cold cache (s)")
 
 
 def pytest_sessionstart(session):
-    global _started
+    global _started, _cached_at_start
     _started = time.perf_counter()
+    _cached_at_start = _cached_programs()
+
+
+def _compiled_here() -> int | None:
+    """Programs this run added to the persistent cache (None: no cache in use)."""
+    now = _cached_programs()
+    return None if now is None or _cached_at_start is None else now - _cached_at_start
+
+
+def _cold() -> bool:
+    added = _compiled_here()
+    return added is None or added >= COLD_CACHE_PROGRAMS
 
 
 def pytest_runtest_logreport(report):
@@ -71,6 +105,9 @@ def _wall() -> float:
 
 def _over_budget(config) -> list[str]:
     notebook, book = config.getoption("notebook_budget"), config.getoption("book_budget")
+    if _cold():
+        notebook = config.getoption("cold_notebook_budget") or notebook
+        book = config.getoption("cold_book_budget") or book
     problems = []
     if notebook is not None:
         limit = notebook * _scale()
@@ -92,6 +129,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         + (f", {workers} at a time" if workers else "")
         + f" (the notebooks' own times add up to {sum(_seconds.values()):.1f} s)"
     )
+    added = _compiled_here()
+    cache = "no compilation cache in use" if added is None else f"{added} programs compiled and added to the cache"
+    if _cold() and (config.getoption("cold_notebook_budget") or config.getoption("cold_book_budget")):
+        cache = f"cold compilation cache ({cache}): the cold-cache budgets apply"
+    terminalreporter.write_line(cache)
     if _scale() > 1:
         terminalreporter.write_line(
             f"budgets scaled by {_scale():g} for the {len(os.sched_getaffinity(0))} core(s) available"

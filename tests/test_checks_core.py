@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxbook.checks import Feedback, _core, compare_arrays, compare_functions
+from jaxbook.checks import Feedback, _compare, _core, _references, compare_arrays, compare_functions
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def test_compare_arrays_names_transpose_and_uses_hints():
     M = np.array([[1.0, 2.0], [3.0, 4.0]])
     assert "transpose" in repr(compare_arrays(M.T, M))
     assert "bring" in repr(compare_arrays([0.5, 1.0], [1.0, 2.0], hints={0.5: "bring the 2 down"}))
-    hints = _core.sample_size_hints(10)
+    hints = _compare.sample_size_hints(10)
     assert "n - 1 = 9" in repr(compare_arrays([10 / 9], [1.0], hints=hints))
     assert "sum over the n = 10" in repr(compare_arrays([10.0], [1.0], hints=hints))
 
@@ -185,9 +185,9 @@ def test_compare_functions_reports_exceptions_instead_of_raising():
 
 
 def test_readers():
-    assert _core.as_number(np.float32(0.5), "x") == 0.5
-    assert _core.as_whole_number(jnp.array(6), "x") == 6
-    assert _core.as_whole_number(6.0, "x") == 6
+    assert _compare.as_number(np.float32(0.5), "x") == 0.5
+    assert _compare.as_whole_number(jnp.array(6), "x") == 6
+    assert _compare.as_whole_number(6.0, "x") == 6
     for bad, phrase in [
         (6.5, "whole number"),
         (float("nan"), "finite"),
@@ -196,18 +196,18 @@ def test_readers():
         ("6", "number"),
     ]:
         with pytest.raises(_core.StudentError, match=phrase):
-            _core.as_whole_number(bad, "x")
-    assert _core.as_values(jnp.array([1.0, 2.0]), 2, "p", "(a, b)").tolist() == [1.0, 2.0]
+            _compare.as_whole_number(bad, "x")
+    assert _compare.as_values(jnp.array([1.0, 2.0]), 2, "p", "(a, b)").tolist() == [1.0, 2.0]
 
 
 def test_numpy_references():
     z = np.array([-800.0, -1.0, 0.0, 2.0, 800.0])
-    assert np.allclose(_core.sigmoid(z), [0.0, 1 / (1 + math.e), 0.5, 1 / (1 + math.exp(-2)), 1.0])
+    assert np.allclose(_references.sigmoid(z), [0.0, 1 / (1 + math.e), 0.5, 1 / (1 + math.exp(-2)), 1.0])
     y = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
-    per_example = _core.binary_cross_entropy(z, y, reduce=False)
+    per_example = _references.binary_cross_entropy(z, y, reduce=False)
     assert np.all(np.isfinite(per_example)) and np.isclose(per_example[0], 800.0) and np.isclose(per_example[4], 800.0)
-    p, t = _core.sigmoid(z[1:4]), y[1:4]
-    assert np.isclose(_core.binary_cross_entropy(z[1:4], t), -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
+    p, t = _references.sigmoid(z[1:4]), y[1:4]
+    assert np.isclose(_references.binary_cross_entropy(z[1:4], t), -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
 
 
 def test_time_limit_stops_a_loop_in_the_main_thread_and_in_another():

@@ -102,17 +102,8 @@ def lstsq(X: Array, y: Array) -> Array:
 def qr_solve(X: Array, y: Array) -> Array:
     """Least squares through the reduced QR factorisation ``X = Q R``: solve ``R b = Q^T y``.
 
-    ``X^T X`` is never formed, so the error grows with ``cond(X)``, not its square. Chapter 1.
-
-    Args:
-      X: design matrix ``(n, p)`` of full column rank.
-      y: targets ``(n,)``.
-
-    Returns:
-      ``b`` of shape ``(p,)``.
-
-    Raises:
-      ValueError: on mismatched lengths, NaN/inf, or a rank-deficient ``X``.
+    ``X^T X`` is never formed, so the error grows with ``cond(X)``, not its square. Shapes and
+    errors as in :func:`solve_normal_equations`. Chapter 1.
 
     Example:
       >>> X = design_matrix(jnp.array([0.0, 1.0, 2.0]))

@@ -120,7 +120,8 @@ def peak_flops(n: int = 2048, *, repeats: int = 5) -> float:
 
     A matrix product does ``2 n^3`` operations on ``3 n^2`` numbers: for large ``n`` it is
     limited by arithmetic, not memory, and XLA calls a tuned library for it, so its rate is what
-    this machine can reach in practice (on all its cores). Chapter 9.
+    this machine can reach in practice, with the threads XLA is allowed: all cores by default, one
+    under ``--xla_cpu_multi_thread_eigen=false`` (as the book's notebooks run). Chapter 9.
 
     Example:
       >>> peak_flops(64, repeats=2) > 0

@@ -10,7 +10,8 @@ use (``from jaxbook.checks import ch05``), so no chapter pays for another's impo
 import importlib
 from typing import Any
 
-from jaxbook.checks._core import Feedback, compare_arrays, compare_functions
+from jaxbook.checks._compare import compare_arrays, compare_functions
+from jaxbook.checks._core import Feedback
 
 CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09")
 

@@ -10,18 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from jaxbook.checks._core import (
-    Feedback,
-    as_array,
-    as_number,
-    as_values,
-    call_student,
-    checker,
-    compare_arrays,
-    compare_functions,
-    fail,
-    regression_problems,
-)
+from jaxbook.checks._compare import as_array, as_number, as_values, compare_arrays, compare_functions
+from jaxbook.checks._core import Feedback, call_student, checker, fail
+from jaxbook.checks._references import regression_problems
 
 
 @checker("X")

@@ -11,17 +11,8 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook.checks._core import (
-    Feedback,
-    StudentError,
-    as_array,
-    as_number,
-    call_student,
-    checker,
-    compare_arrays,
-    fail,
-    sample_size_hints,
-)
+from jaxbook.checks._compare import as_array, as_number, compare_arrays, sample_size_hints
+from jaxbook.checks._core import Feedback, StudentError, call_on_jax_arrays, call_student, checker, fail
 
 
 def _numbers(got: Any, name: str, i: int) -> np.ndarray:
@@ -256,14 +247,7 @@ def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any
     lost 2, a sign and a swapped order.
     """
     for i, (b, x, y) in enumerate(_regression_cases(), start=1):
-        got = call_student(
-            regression_gradient,
-            jnp.asarray(b),
-            jnp.asarray(x),
-            jnp.asarray(y),
-            name="regression_gradient",
-            where=f"on test input {i}",
-        )
+        got = call_on_jax_arrays(regression_gradient, b, x, y, name="regression_gradient", where=f"on test input {i}")
         b64, x64, y64 = (v.astype(np.float64) for v in (b, x, y))
         errors = b64[0] + b64[1] * x64 - y64
         n = len(x)

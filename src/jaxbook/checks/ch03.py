@@ -14,16 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook.checks._core import (
-    Feedback,
-    StudentError,
-    as_array,
-    as_whole_number,
-    call_student,
-    checker,
-    compare_arrays,
-    fail,
-)
+from jaxbook.checks._compare import as_array, as_whole_number, compare_arrays
+from jaxbook.checks._core import Feedback, StudentError, call_student, checker, fail
 
 
 def _sqrt(x):

@@ -11,16 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from jaxbook.checks._core import (
-    Feedback,
-    as_array,
-    as_number,
-    call_student,
-    checker,
-    compare_arrays,
-    fail,
-    regression_problems,
-)
+from jaxbook.checks._compare import as_array, as_number, compare_arrays
+from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
+from jaxbook.checks._references import regression_problems
 
 
 def _mse_gradient(b: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -120,24 +113,13 @@ def check_sgd_epoch(sgd_epoch: Callable[..., Any]) -> Feedback:
       >>> check_sgd_epoch(sgd_epoch)
       Correct: sgd_epoch agrees with one epoch of mini-batch SGD on 2 problems
     """
-    import jax.numpy as jnp  # the student's function may index with traced rows: give it JAX arrays
 
     lr = 0.05
     problems = regression_problems([(40, 3), (60, 2)], seed=43)
     for i, ((b, X, y), batch_size) in enumerate(zip(problems, (8, 20)), start=1):
         n = X.shape[0]
         order = np.random.default_rng(50 + i).permutation(n)
-        got = call_student(
-            sgd_epoch,
-            jnp.asarray(b),
-            jnp.asarray(X),
-            jnp.asarray(y),
-            lr,
-            jnp.asarray(order),
-            batch_size,
-            name="sgd_epoch",
-            where=f"on problem {i}",
-        )
+        got = call_on_jax_arrays(sgd_epoch, b, X, y, lr, order, batch_size, name="sgd_epoch", where=f"on problem {i}")
         if isinstance(got, tuple) and len(got) == 2 and np.shape(got[0]) == np.shape(b):
             return Feedback(
                 False,
@@ -223,19 +205,11 @@ def check_fit_standard_error(fit_standard_error: Callable[[Any, Any, Any], Any])
       >>> check_fit_standard_error(fit_standard_error)
       Correct: fit_standard_error agrees with the reference on 3 test problems
     """
-    import jax.numpy as jnp  # the student's function gets JAX arrays, as in the chapter
 
     problems = _fit_problems()
     values = []
     for i, (X, y, x0) in enumerate(problems, start=1):
-        got = call_student(
-            fit_standard_error,
-            jnp.asarray(X),
-            jnp.asarray(y),
-            jnp.asarray(x0),
-            name="fit_standard_error",
-            where=f"on test problem {i}",
-        )
+        got = call_on_jax_arrays(fit_standard_error, X, y, x0, name="fit_standard_error", where=f"on test problem {i}")
         values.append(as_number(got, f"fit_standard_error(X, y, x0) on test problem {i}"))
     if len(set(values)) == 1:
         return Feedback(

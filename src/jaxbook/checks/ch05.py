@@ -13,17 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook.checks._core import (
-    Feedback,
-    as_array,
-    as_number,
-    binary_cross_entropy,
-    call_student,
-    checker,
-    compare_arrays,
-    fail,
-    sample_size_hints,
-)
+from jaxbook.checks._compare import as_array, as_number, compare_arrays, sample_size_hints
+from jaxbook.checks._core import Feedback, call_student, checker, fail
+from jaxbook.checks._references import binary_cross_entropy
 
 
 def _bce_test_inputs() -> list[tuple[np.ndarray, np.ndarray]]:

@@ -11,17 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from jaxbook.checks._core import (
-    Feedback,
-    as_array,
-    as_number,
-    call_student,
-    checker,
-    compare_arrays,
-    fail,
-    sample_size_hints,
-    sigmoid,
-)
+from jaxbook.checks._compare import as_array, as_number, compare_arrays, sample_size_hints
+from jaxbook.checks._core import Feedback, call_student, checker, fail
+from jaxbook.checks._references import sigmoid
 
 #: The parameters of the two-layer network, in the order Chapter 6 lists them.
 PARAM_NAMES = ("W1", "b1", "w2", "b2")

@@ -13,16 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxbook.checks._core import (
-    Feedback,
-    as_array,
-    binary_cross_entropy,
-    call_student,
-    checker,
-    compare_arrays,
-    fail,
-    sigmoid,
-)
+from jaxbook.checks._compare import as_array, compare_arrays
+from jaxbook.checks._core import Feedback, call_student, checker, fail
+from jaxbook.checks._references import binary_cross_entropy, sigmoid
 
 
 @checker("bce", function=True)

@@ -15,15 +15,9 @@ import optax
 from flax import nnx
 
 from jaxbook import flax_models
-from jaxbook.checks._core import (
-    Feedback,
-    as_array,
-    as_number,
-    call_student,
-    checker,
-    compare_arrays,
-    sigmoid,
-)
+from jaxbook.checks._compare import as_array, as_number, compare_arrays
+from jaxbook.checks._core import Feedback, call_student, checker
+from jaxbook.checks._references import sigmoid
 
 
 @checker("two_logits", function=True)

@@ -12,18 +12,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook.checks._core import (
-    Feedback,
-    StudentError,
-    as_array,
-    as_whole_number,
-    call_jitted,
-    call_student,
-    checker,
-    compare_arrays,
-    fail,
-    sigmoid,
-)
+from jaxbook.checks._compare import as_array, as_whole_number, compare_arrays
+from jaxbook.checks._core import Feedback, StudentError, call_jitted, call_on_jax_arrays, call_student, checker, fail
+from jaxbook.checks._references import sigmoid
 
 _TRACED_ERRORS = ("TracerIntegerConversionError", "ConcretizationTypeError", "TracerBoolConversionError")
 
@@ -109,13 +100,8 @@ def check_per_example_grads(per_example_grads: Callable[[Any, Any, Any], Any]) -
     """
     for i, (w, X, y) in enumerate(_logistic_problems(), start=1):
         n, d = X.shape
-        got = call_jitted(
-            per_example_grads,
-            jnp.asarray(w),
-            jnp.asarray(X),
-            jnp.asarray(y),
-            name="per_example_grads",
-            where=f"on test input {i}",
+        got = call_on_jax_arrays(
+            per_example_grads, w, X, y, name="per_example_grads", where=f"on test input {i}", jit=True
         )
         z = X.astype(np.float64) @ w
         expected = (sigmoid(z) - y)[:, None] * X
@@ -277,11 +263,11 @@ def check_momentum_with_history(momentum_with_history: Callable[..., Any]) -> Fe
         y = rng.normal(size=n).astype(np.float32)
         b = rng.normal(size=p).astype(np.float32)
         try:
-            got = call_student(
+            got = call_on_jax_arrays(
                 momentum_with_history,
-                jnp.asarray(b),
-                jnp.asarray(X),
-                jnp.asarray(y),
+                b,
+                X,
+                y,
                 lr,
                 beta,
                 num_steps,
