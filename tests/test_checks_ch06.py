@@ -145,7 +145,7 @@ def deltas_any(params, X, y, activation, slope, slip=""):
 
 def deltas_by_vjp(params, X, y, activation, slope):
     # an alternative valid method: jax.vjp and jax.grad for the JAX stages, the chain rule by hand
-    # through the NumPy activation
+    # through the activation
     a = X @ params["W1"] + params["b1"]
     h = jnp.asarray(activation(a), jnp.float32)
     z, pull_output = jax.vjp(lambda h: h @ params["w2"] + params["b2"], h)
@@ -262,6 +262,7 @@ CORPUS = {
     "check_activation_gradients": [
         right(ch06.check_activation_gradients, grads_any),
         right(ch06.check_activation_gradients, grads_by_vjp),
+        right(ch06.check_activation_gradients, jax.jit(grads_any, static_argnames=("activation", "slope"))),
         right(
             ch06.check_activation_gradients,
             lambda p, X, y, f, fp: {k: np.asarray(v, np.float64) for k, v in grads_any(p, X, y, f, fp).items()},
@@ -277,7 +278,12 @@ CORPUS = {
                 }
             )(*deltas_numpy(p, X, y, f, fp), f(X @ p["W1"] + p["b1"])),
         ),
-        wrong(ch06.check_activation_gradients, grads_by_autodiff, "trace the activation"),
+        wrong(ch06.check_activation_gradients, grads_by_autodiff, "differentiated the activation with JAX"),
+        wrong(  # the same, jitted: still autodiff through the activation
+            ch06.check_activation_gradients,
+            jax.jit(grads_by_autodiff, static_argnums=(3, 4)),
+            "derivative JAX does not know",
+        ),
         wrong(ch06.check_activation_gradients, partial(grads_any, slip="at h"), "pre-activation"),
         wrong(ch06.check_activation_gradients, partial(grads_any, slip="sigmoid slope"), "sigmoid's derivative"),
         wrong(
@@ -311,8 +317,16 @@ CORPUS = {
             ch06.check_activation_deltas,
             lambda p, X, y, f, fp: tuple(np.asarray(d, np.float32) for d in deltas_any(p, X, y, f, fp)),
         ),
-        wrong(ch06.check_activation_deltas, deltas_by_autodiff, "NumPy functions, which JAX cannot differentiate"),
-        wrong(ch06.check_activation_deltas, jax.jit(deltas_any, static_argnums=(3, 4)), "cannot differentiate"),
+        wrong(ch06.check_activation_deltas, deltas_by_autodiff, "derivative JAX does not know"),
+        right(ch06.check_activation_deltas, jax.jit(deltas_any, static_argnums=(3, 4))),  # jitted by habit
+        wrong(  # jitted with the functions as traced arguments: no slip in the chain rule, and said so
+            ch06.check_activation_deltas, jax.jit(deltas_any), "no slip in the chain rule"
+        ),
+        wrong(  # np.tanh of a traced array inside jax.jit
+            ch06.check_activation_deltas,
+            jax.jit(lambda p, X, y, f, fp: deltas_any(p, X, y, np.tanh, fp), static_argnums=(3, 4)),
+            "use jax.numpy",
+        ),
         wrong(ch06.check_activation_deltas, partial(deltas_any, slip="sum"), "(p - y) / n"),
         wrong(ch06.check_activation_deltas, partial(deltas_any, slip="at h"), "at the pre-activation"),
         wrong(

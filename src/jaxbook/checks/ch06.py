@@ -19,19 +19,10 @@ from jaxbook.checks._references import sigmoid
 PARAM_NAMES = ("W1", "b1", "w2", "b2")
 
 
-def _np_logits(
-    params: dict,
-    X: np.ndarray,
-    *,
-    sigmoid_hidden: bool = True,
-    b1: bool = True,
-    b2: bool = True,
-    transpose: bool = False,
-) -> np.ndarray:
-    W1 = params["W1"].T if transpose else params["W1"]
-    pre = X @ W1 + (params["b1"] if b1 else 0.0)
-    h = sigmoid(pre) if sigmoid_hidden else pre
-    return h @ params["w2"] + (params["b2"] if b2 else 0.0)
+def _np_logits(params: dict, X: np.ndarray) -> np.ndarray:
+    """The logits of the two-layer network with sigmoid hidden units, in float64 NumPy."""
+    h = sigmoid(X @ params["W1"] + params["b1"])
+    return h @ params["w2"] + params["b2"]
 
 
 def _test_problems() -> list[tuple[dict, np.ndarray, np.ndarray]]:
@@ -240,46 +231,79 @@ def _pair(got: Any, shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> tuple[An
     return got[0], got[1]
 
 
-# --- hidden units with any activation, given as NumPy functions --------------------------------
+# --- hidden units with any activation ---------------------------------------------------------
+# The references use the NumPy functions below, in float64. The student's function is given JAX
+# versions whose derivative JAX does not know (a custom_jvp rule that raises): they run eagerly,
+# under jax.jit and jax.vmap, but jax.grad or jax.vjp through them stops with NO_JAX_DERIVATIVE.
 
-
-def _numpy_only(a: Any) -> np.ndarray:
-    # np.asarray of a JAX tracer raises: the checker's activations cannot be traced by JAX
-    return np.asarray(a, dtype=np.float64)
+NO_JAX_DERIVATIVE = "JAX has no derivative for the check's activation"
 
 
 def _np_tanh(a: Any) -> np.ndarray:
-    return np.tanh(_numpy_only(a))
+    return np.tanh(np.asarray(a, dtype=np.float64))
 
 
 def _np_tanh_slope(a: Any) -> np.ndarray:
-    return 1.0 - np.tanh(_numpy_only(a)) ** 2
+    return 1.0 - np.tanh(np.asarray(a, dtype=np.float64)) ** 2
 
 
 def _np_softsign(a: Any) -> np.ndarray:
-    a = _numpy_only(a)
+    a = np.asarray(a, dtype=np.float64)
     return a / (1.0 + np.abs(a))
 
 
 def _np_softsign_slope(a: Any) -> np.ndarray:
-    return 1.0 / (1.0 + np.abs(_numpy_only(a))) ** 2
+    return 1.0 / (1.0 + np.abs(np.asarray(a, dtype=np.float64))) ** 2
 
 
 def _np_sigmoid(a: Any) -> np.ndarray:
-    return sigmoid(_numpy_only(a))
+    return sigmoid(np.asarray(a, dtype=np.float64))
 
 
 def _np_sigmoid_slope(a: Any) -> np.ndarray:
-    s = sigmoid(_numpy_only(a))
+    s = sigmoid(np.asarray(a, dtype=np.float64))
     return s * (1.0 - s)
 
 
-#: The activations the checks pass, as (name, f, f'): NumPy functions, which JAX cannot trace.
+#: The activations the checks pass, as (name, f, f'), in float64 NumPy.
 ACTIVATIONS = (
     ("tanh", _np_tanh, _np_tanh_slope),
     ("softsign a / (1 + |a|)", _np_softsign, _np_softsign_slope),
     ("sigmoid", _np_sigmoid, _np_sigmoid_slope),
 )
+
+
+def _without_jax_derivative(function: Callable, what: str) -> Callable:
+    """``function`` (written with jax.numpy) as a function JAX can run and jit but not differentiate."""
+    import jax  # the student's code runs on JAX; jax is a dependency of the book
+
+    wrapped = jax.custom_jvp(function)
+
+    @wrapped.defjvp
+    def _no_derivative(primals, tangents):
+        raise TypeError(
+            f"{NO_JAX_DERIVATIVE} ({what}): jax.grad and jax.vjp cannot differentiate through it; "
+            "use the slope that the check passes"
+        )
+
+    return wrapped
+
+
+def _student_activations() -> dict[str, tuple[Callable, Callable]]:
+    """Name -> (activation, slope) as handed to the student's function: jax.numpy, float32 by
+    default, written so that the slopes keep their relative precision where the unit saturates."""
+    import jax
+    import jax.numpy as jnp
+
+    formulas = {
+        "tanh": (jnp.tanh, lambda a: 1.0 / jnp.cosh(a) ** 2),
+        "softsign a / (1 + |a|)": (lambda a: a / (1.0 + jnp.abs(a)), lambda a: 1.0 / (1.0 + jnp.abs(a)) ** 2),
+        "sigmoid": (jax.nn.sigmoid, lambda a: jax.nn.sigmoid(a) * jax.nn.sigmoid(-a)),
+    }
+    return {
+        name: (_without_jax_derivative(f, "activation"), _without_jax_derivative(f_slope, "slope"))
+        for name, (f, f_slope) in formulas.items()
+    }
 
 
 def _activation_cases() -> list[tuple[str, Callable, Callable, dict, np.ndarray, np.ndarray]]:
@@ -330,11 +354,23 @@ def _call_with_activation(function: Any, args: tuple, *, name: str, where: str) 
     try:
         return call_student(function, *args, name=name, where=where)
     except StudentError as exc:
-        if "Tracer" in exc.feedback.message or "as an abstract array" in exc.feedback.message:
+        message = exc.feedback.message
+        if NO_JAX_DERIVATIVE in message:
             raise fail(
-                f"{name} tried to trace the activation with JAX {where} (jax.grad, jax.vjp or jax.jit): the check's "
-                "activation and slope are NumPy functions, which JAX cannot differentiate. Apply the chain rule "
-                "yourself: compute a, then activation(a) and slope(a) as arrays"
+                f"{name} differentiated the activation with JAX {where} (jax.grad or jax.vjp): the check's activation "
+                "and slope are functions whose derivative JAX does not know. Apply the chain rule yourself: compute "
+                "a, then activation(a) and slope(a) as arrays"
+            ) from None
+        if "not a valid JAX type" in message or "as an abstract array" in message:
+            raise fail(
+                f"{name} is jitted with activation and slope as traced arguments {where}, and jax.jit can only trace "
+                "arrays: that is no slip in the chain rule; mark them static, "
+                'jax.jit(..., static_argnames=("activation", "slope")), or leave out jax.jit'
+            ) from None
+        if "Tracer" in message:
+            raise fail(
+                f"{message}. (Under jax.jit or jax.grad, NumPy functions such as np.tanh cannot take traced arrays: "
+                "use jax.numpy, or leave out jax.jit; the check's own activation and slope accept traced arrays)"
             ) from None
         raise
 
@@ -346,15 +382,16 @@ def check_activation_deltas(deltas_fn: Callable[..., Any]) -> Feedback:
     ``a = X @ W1 + b1``: the derivative of the mean cross-entropy with respect to each logit,
     shape ``(n,)``, and with respect to each pre-activation, shape ``(n, width)``.
 
-    ``activation`` and ``slope`` (its derivative) are NumPy functions (tanh, softsign, the
-    sigmoid), which JAX cannot trace: the answer must apply the chain rule through the hidden
-    layer itself. The reference is the chain rule in float64, which the unit tests compare with
+    ``activation`` and ``slope`` (its derivative; tanh, softsign, the sigmoid) are functions JAX
+    can run and jit but not differentiate: the answer must apply the chain rule through the hidden
+    layer itself, and a jitted answer (activation and slope static) is accepted. The reference is the chain rule in float64, which the unit tests compare with
     ``jax.grad`` of the same network written with JAX's own activations.
     """
+    given = _student_activations()
     for i, (act_name, f, f_slope, params, X, y) in enumerate(_activation_cases(), start=1):
         n, width = X.shape[0], params["w2"].shape[0]
         where = f"on test problem {i} ({act_name}, width {width})"
-        got = _call_with_activation(deltas_fn, (params, X, y, f, f_slope), name="deltas_fn", where=where)
+        got = _call_with_activation(deltas_fn, (params, X, y, *given[act_name]), name="deltas_fn", where=where)
         got_out, got_hidden = _pair(got, ((n,), (n, width)))
         delta_out, delta_hidden = _np_activation_deltas(params, X, y, f, f_slope)
         out_array = as_array(got_out)
@@ -412,14 +449,15 @@ def _np_activation_gradients(
 def check_activation_gradients(grad_fn: Callable[..., Any]) -> Feedback:
     """Exercise 6.4: ``grad_fn(params, X, y, activation, slope)`` should return the gradient of the
     mean cross-entropy of a network with hidden units ``h = activation(X @ W1 + b1)``, as a dict
-    with the keys and shapes of ``params``. ``activation`` and ``slope`` are NumPy functions, as
-    for :func:`check_activation_deltas`; the reference is the chain rule in float64 NumPy, which
+    with the keys and shapes of ``params``. ``activation`` and ``slope`` cannot be differentiated
+    by JAX, as for :func:`check_activation_deltas`; the reference is the chain rule in float64 NumPy, which
     the unit tests compare with ``jax.grad``.
     """
+    given = _student_activations()
     for i, (act_name, f, f_slope, params, X, y) in enumerate(_activation_cases(), start=1):
         width = params["w2"].shape[0]
         where = f"on test problem {i} ({act_name}, width {width})"
-        got = _call_with_activation(grad_fn, (params, X, y, f, f_slope), name="grad_fn", where=where)
+        got = _call_with_activation(grad_fn, (params, X, y, *given[act_name]), name="grad_fn", where=where)
         if not isinstance(got, dict) or set(got) != set(PARAM_NAMES):
             keys = sorted(got) if isinstance(got, dict) else type(got).__name__
             return Feedback(False, f"grad_fn should return a dict with keys {list(PARAM_NAMES)}; got {keys}")
