@@ -59,6 +59,15 @@ def adam_numpy_closed_form(grads, lr, bias_correction):
     return out
 
 
+def adam_m_only(grads, lr, bias_correction):
+    # the bias correction applied to m only: the uncorrected updates times 1 / (1 - b1**t)
+    updates = adam_loop(grads, lr, False)
+    if not bias_correction:
+        return updates
+    t = jnp.arange(1, len(grads) + 1).reshape((-1,) + (1,) * (jnp.ndim(grads) - 1))
+    return updates / (1 - 0.9**t)
+
+
 def adam_with_optax_when_it_can(grads, lr, bias_correction):
     # optax.adam for the corrected updates, the formulas for the others: also right
     if not bias_correction:
@@ -313,6 +322,16 @@ CORPUS = {
         wrong(ch07.check_adam_updates, lambda g, lr, c: -lr * jnp.sign(g), "differs from the reference"),
         wrong(ch07.check_adam_updates, lambda g, lr, c: adam_loop(g, lr, c)[-1], "shape"),
         wrong(ch07.check_adam_updates, lambda g, lr, c: optax.adam(lr), "numeric"),
+        right(ch07.check_adam_updates, jax.jit(adam_loop, static_argnums=(2,))),
+        right(  # float64 lists
+            ch07.check_adam_updates, lambda g, lr, c: np.asarray(adam_numpy_closed_form(g, lr, c), np.float64).tolist()
+        ),
+        wrong(  # the correction applied to m only
+            ch07.check_adam_updates,
+            adam_m_only,
+            "only m is bias-corrected",
+        ),
+        wrong(ch07.check_adam_updates, lambda g, lr, c: adam_loop(g, 1.0, c), "not multiplied by the learning rate"),
     ],
     "check_clipped_sgd": [
         right(

@@ -109,6 +109,10 @@ def _np_adam_updates(
         s = b2 * s + (1 - b2) * g**2
         step = 1 if slip == "fresh state" else t
         m_hat, s_hat = (m / (1 - b1**step), s / (1 - b2**step)) if bias_correction else (m, s)
+        if bias_correction and slip == "m only":
+            s_hat = s
+        if bias_correction and slip == "s only":
+            m_hat = m
         denominator = np.sqrt(s_hat + eps) if slip == "eps inside" else np.sqrt(s_hat) + eps
         updates.append(-lr * m_hat / denominator)
     return np.stack(updates)
@@ -131,13 +135,13 @@ def _adam_cases() -> list[tuple[str, np.ndarray, float]]:
     that change sign, and a constant tiny gradient, where eps matters."""
     rng = np.random.default_rng(702)
     return [
-        ("6 random gradients of one parameter", rng.normal(size=6).astype(np.float32), 0.1),
+        ("6 random gradients of one parameter", rng.normal(size=6).astype(np.float32), 0.05),
         (
             "5 steps of three parameters, gradients of different sizes",
             (rng.normal(size=(5, 3)) * [10.0, 1.0, 0.01]).astype(np.float32),
             0.03,
         ),
-        ("gradients that change sign", np.array([2.0, -1.0, 0.5, -3.0, 1.0], dtype=np.float32), 0.1),
+        ("gradients that change sign", np.array([2.0, -1.0, 0.5, -3.0, 1.0], dtype=np.float32), 0.2),
         ("a constant gradient of 1e-7", np.full(4, 1e-7, dtype=np.float32), 0.1),
     ]
 
@@ -149,6 +153,8 @@ _ADAM_SLIPS = {
     "when the gradient is as small as 1e-7",
     "heavy ball": "m is a running mean: m <- b1 m + (1 - b1) g, not b1 m + g",
     "swapped": "b1 and b2 are swapped: b1 = 0.9 averages the gradients, b2 = 0.999 their squares",
+    "m only": "only m is bias-corrected: divide s by 1 - b2**t as well",
+    "s only": "only s is bias-corrected: divide m by 1 - b1**t as well",
 }
 
 
@@ -199,6 +205,8 @@ def check_adam_updates(adam_updates: Callable[..., Any]) -> Feedback:
                         False,
                         f"{where}: the updates have the wrong sign; an update is ADDED to the parameters, -lr m/(sqrt(s) + eps)",
                     )
+                if np.allclose(got_array * lr, expected, rtol=1e-3, atol=1e-7 * lr):
+                    return Feedback(False, f"{where}: the updates are not multiplied by the learning rate lr")
                 if np.allclose(got_array, np.abs(expected), rtol=1e-3, atol=1e-7 * lr) and np.any(expected > 0):
                     return Feedback(False, f"{where}: these are the sizes |u_t|; return the signed updates")
                 for slip, message in _ADAM_SLIPS.items():
