@@ -50,6 +50,23 @@ def robust_loss_by_name(b, X, y, kind, delta):
     return jnp.mean(PER_EXAMPLE_LOSSES[kind](X @ b - y, delta))
 
 
+def robust_loss_clipped(b, X, y, kind="squared", delta=1.0):
+    """The residual clipped to [-delta, delta]: c**2 + 2 delta (|r| - |c|), a strict < nowhere needed."""
+    r = X @ b - y
+    if kind != "huber":
+        return jnp.mean(jnp.square(r))
+    c = jnp.clip(r, -delta, delta)
+    return jnp.mean(c**2 + 2 * delta * (jnp.abs(r) - jnp.abs(c)))
+
+
+def robust_loss_float_delta(b, X, y, kind, delta):
+    return robust_loss(b, X, y, kind, float(delta))  # float() needs the value of a traced delta
+
+
+def robust_loss_kinds_swapped(b, X, y, kind, delta):
+    return robust_loss(b, X, y, "squared" if kind == "huber" else "huber", delta)
+
+
 def robust_loss_python_if(b, X, y, kind, delta):
     r = X @ b - y
     if kind == "huber":
@@ -116,7 +133,24 @@ CORPUS = {
         right(ch09.check_static_choice, robust_loss_minimum),
         right(ch09.check_static_choice, jax.jit(robust_loss_optax, static_argnames=("kind",))),
         right(ch09.check_static_choice, jax.jit(robust_loss_by_name, static_argnums=3)),
+        right(ch09.check_static_choice, jax.jit(robust_loss_clipped, static_argnames=["kind"])),
+        right(ch09.check_static_choice, jax.jit(jax.jit(robust_loss, static_argnums=3), static_argnames="kind")),
         wrong(ch09.check_static_choice, jax.jit(robust_loss), "Make kind static"),
+        wrong(ch09.check_static_choice, jax.jit(robust_loss, static_argnums=(3, 4)), "delta is static too"),
+        wrong(
+            ch09.check_static_choice, jax.jit(robust_loss_float_delta, static_argnames="kind"), "delta must stay traced"
+        ),
+        wrong(ch09.check_static_choice, jax.jit(robust_loss_kinds_swapped, static_argnames="kind"), "off by a factor"),
+        wrong(
+            ch09.check_static_choice,
+            jax.jit(lambda b, X, y, kind, delta: robust_loss(b, X, y, kind, 1.0), static_argnames="kind"),
+            "off by a factor",
+        ),
+        wrong(
+            ch09.check_static_choice,
+            lambda b, X, y, kind, delta: jax.jit(partial(robust_loss, kind=kind, delta=delta))(b, X, y),
+            "not jitted",
+        ),
         wrong(ch09.check_static_choice, jax.jit(robust_loss, static_argnames="delta"), "Make kind static"),
         wrong(ch09.check_static_choice, jax.jit(robust_loss, static_argnames=("kind", "delta")), "delta is static too"),
         wrong(ch09.check_static_choice, jax.jit(robust_loss, static_argnames=("kind", "X")), "an array (b, X or y)"),
@@ -260,6 +294,21 @@ MASKED_GRAD_CORPUS = textwrap.dedent(
         keep = mask > 0
         return jax.grad(lambda w: psum(jnp.sum(losses(w, X[keep], y[keep]))))(w)
 
+    def psum_of_a_pair(w, X, y, mask):  # value_and_grad of one psum of (sum, count)
+        def loss(w):
+            total, count = psum((jnp.sum(mask * losses(w, X, y)), jnp.sum(mask)))
+            return total / count
+
+        return jax.value_and_grad(loss)(w)[1]
+
+    def per_example_grads(w, X, y, mask, reduce=psum):  # vmap of jax.grad, then the masked sum
+        g = jax.vmap(jax.grad(lambda w, x, t: jax.nn.softplus(x @ w) - t * (x @ w)), in_axes=(None, 0, 0))(w, X, y)
+        return reduce(mask @ g) / psum(jnp.sum(mask))
+
+    def weighted_means(w, X, y, mask):  # each device's mean weighted by its share of the real rows
+        share = jnp.sum(mask) / psum(jnp.sum(mask))
+        return jax.grad(lambda w: psum(share * jnp.sum(mask * losses(w, X, y)) / jnp.sum(mask)))(w)
+
     def stub(w, X, y, mask):
         raise NotImplementedError("write masked_logistic_grad here")
 
@@ -275,6 +324,21 @@ MASKED_GRAD_CORPUS = textwrap.dedent(
         "right, the gradient by hand": jax.jit(jax.shard_map(by_hand, **specs)),
         "right, pmean of the sums over pmean of the counts": jax.shard_map(
             grad_of(lambda w, X, y, m: pmean(jnp.sum(m * losses(w, X, y))) / pmean(jnp.sum(m))), **specs
+        ),
+        "right, value_and_grad of a psum'd pair": jax.jit(jax.shard_map(psum_of_a_pair, **specs)),
+        "right, check_vma=False, vmap per-example gradients": jax.shard_map(
+            per_example_grads, check_vma=False, **specs
+        ),
+        "right, the devices' means weighted by their rows": jax.shard_map(weighted_means, **specs),
+        "right, P(None) for w": jax.shard_map(
+            psum_of_a_pair, mesh=mesh, in_specs=(P(None), rows, rows, rows), out_specs=P()
+        ),
+        "wrong, vmap per-example gradients under check_vma, psum'd": jax.shard_map(per_example_grads, **specs),
+        "wrong, padding in the sum, real rows in the count": jax.shard_map(
+            grad_of(lambda w, X, y, m: psum(jnp.sum(losses(w, X, y))) / psum(jnp.sum(m))), **specs
+        ),
+        "wrong, masked sum, not mean": jax.shard_map(
+            grad_of(lambda w, X, y, m: psum(jnp.sum(m * losses(w, X, y)))), **specs
         ),
         "wrong, mean of the means": jax.shard_map(
             grad_of(lambda w, X, y, m: pmean(jnp.sum(m * losses(w, X, y)) / jnp.sum(m))), **specs
@@ -313,6 +377,10 @@ MASKED_GRAD_CORPUS = textwrap.dedent(
     }
     for name, answer in cases.items():
         print(name, "|", ch09.check_masked_grad(answer, mesh))
+    right_answer = jax.shard_map(psum_of_a_pair, **specs)
+    print("wrong, mesh None |", ch09.check_masked_grad(right_answer, None))
+    other = jax.make_mesh((4,), ("batch",), devices=jax.devices("cpu"))
+    print("wrong, mesh without 'data' |", ch09.check_masked_grad(right_answer, other))
     """
 )
 
@@ -326,6 +394,11 @@ def test_check_masked_grad_corpus_on_four_devices():
     assert result.returncode == 0, result.stderr[-3000:]
     verdicts = dict(line.split(" | ") for line in result.stdout.strip().splitlines())
     phrases = {
+        "wrong, vmap per-example gradients under check_vma, psum'd": "differs from the reference",
+        "wrong, padding in the sum, real rows in the count": "differs from the reference",
+        "wrong, masked sum, not mean": "off by a factor",
+        "wrong, mesh None": "the chapter's mesh",
+        "wrong, mesh without 'data'": "no axis 'data'",
         "wrong, mean of the means": "mean of the devices' mean losses",
         "wrong, mask ignored": "padding rows were counted",
         "wrong, divided by every row": "divided by every row",
@@ -350,4 +423,4 @@ def test_check_masked_grad_corpus_on_four_devices():
             assert verdict.startswith("Correct:"), (name, verdict)
         else:
             assert verdict.startswith("Not yet:") and phrases[name] in verdict, (name, verdict)
-    assert len(verdicts) == 23
+    assert len(verdicts) == 32

@@ -78,9 +78,10 @@ def _static_arguments_message(message: str) -> str | None:
         )
     if any(f"raised {name}" in message for name in _TRACED_ERRORS):
         return (
-            f"{message.split(':')[0]}: a Python if (or float(), min, max, and/or) on a traced value. Only kind "
-            "is static; the test |r| <= delta is on the residuals, which are data: compute both branches and "
-            "choose with jnp.where(jnp.abs(r) <= delta, ...). Making delta static would not help, r is traced"
+            f"{message.split(':')[0]}: a Python if (or float(), min, max, and/or) on a traced value, delta or "
+            "the residuals. Only kind is static: delta must stay traced, and the test |r| <= delta is on the "
+            "residuals, which are data whatever is static: compute both branches and choose with "
+            "jnp.where(jnp.abs(r) <= delta, ...)"
         )
     return None
 
@@ -532,6 +533,8 @@ def check_masked_grad(masked_logistic_grad: Callable[..., Any], mesh: jax.shardi
     """
     from jax.sharding import NamedSharding, PartitionSpec
 
+    if not isinstance(mesh, jax.sharding.Mesh):
+        return Feedback(False, f"the second argument should be the chapter's mesh, a jax.sharding.Mesh; got {mesh!r}")
     devices = mesh.shape.get("data") if hasattr(mesh.shape, "get") else None
     if not devices:
         return Feedback(False, "the mesh given has no axis 'data': pass the chapter's mesh")
