@@ -402,3 +402,18 @@ def test_corpus_covers_every_checker():
 @pytest.mark.parametrize("case", params(CORPUS) + params(ROBUSTNESS))
 def test_verdict(case):
     run(case)
+
+
+def test_the_activations_given_to_students_are_the_references_and_cannot_be_differentiated():
+    # the jax.numpy activations and slopes handed to the student's function agree with the float64
+    # NumPy references (relative precision kept where the units saturate), run under jax.jit, and
+    # stop jax.grad with a message the checkers recognise
+    a = np.linspace(-12.0, 12.0, 241)
+    given = ch06._student_activations()
+    for name, f, f_slope in ch06.ACTIVATIONS:
+        g, g_slope = given[name]
+        np.testing.assert_allclose(np.asarray(g(a)), f(a), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(np.asarray(g_slope(a)), f_slope(a), rtol=1e-4)
+        np.testing.assert_allclose(np.asarray(jax.jit(g_slope)(a)), f_slope(a), rtol=1e-4)
+        with pytest.raises(TypeError, match=ch06.NO_JAX_DERIVATIVE):
+            jax.grad(lambda x, g=g: g(x).sum())(jnp.asarray(a))
