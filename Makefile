@@ -106,7 +106,7 @@ lint: $(STAMP)
 JAX_CACHE ?= $(HOME)/.cache/jaxbook/jax-$(VENV_PYTHON)
 CACHE_ENV := $(if $(JAX_CACHE),JAX_COMPILATION_CACHE_DIR=$(JAX_CACHE) JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1)
 unit: $(STAMP)
-	$(CACHE_ENV) $(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install --ignore=tests/grading -q -n $(NBVAL_WORKERS) --dist worksteal --durations=5
+	$(CACHE_ENV) $(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install --ignore=tests/grading -q -p no:nbval -n $(NBVAL_WORKERS) --dist worksteal --durations=5
 
 # Two notebooks share the two cores: each kernel's matrix products stay on one thread (the
 # single-thread results are the ones `taskset -c 0` checks), so they don't fight over the cores.

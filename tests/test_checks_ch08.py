@@ -8,7 +8,7 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
-from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
+from test_checks_core import Computed, assert_corpus_size, params, right, robustness, run, wrong
 
 from jaxbook import flax_models
 from jaxbook.checks import ch08
@@ -203,15 +203,19 @@ CORPUS = {
         wrong(ch08.check_train_step, fresh_optimizer, "the optimizer the one passed in"),
     ],
     "check_dropout": [
-        right(ch08.check_dropout, dropout_output(0.25, 0)),
-        right(ch08.check_dropout, np.asarray(dropout_output(0.25, 7), dtype=np.float64)),
-        right(ch08.check_dropout, dropout_output(0.25, 123).tolist()),
-        right(ch08.check_dropout, jitted_dropout()),
-        wrong(ch08.check_dropout, dropout_eval(), "evaluation mode"),
-        wrong(ch08.check_dropout, hand_mask_unscaled(), "scales them by 1 / (1 - rate)"),
-        wrong(ch08.check_dropout, dropout_output(0.75, 0), "probability of dropping"),
-        wrong(ch08.check_dropout, hand_built_rows(), "independent draws"),
-        wrong(ch08.check_dropout, dropout_output(0.25, 0, shape=(100, 1000)), "apply the layer to jnp.ones"),
+        right(ch08.check_dropout, Computed(lambda: dropout_output(0.25, 0))),
+        right(ch08.check_dropout, Computed(lambda: np.asarray(dropout_output(0.25, 7), dtype=np.float64))),
+        right(ch08.check_dropout, Computed(lambda: dropout_output(0.25, 123).tolist())),
+        right(ch08.check_dropout, Computed(jitted_dropout)),
+        wrong(ch08.check_dropout, Computed(dropout_eval), "evaluation mode"),
+        wrong(ch08.check_dropout, Computed(hand_mask_unscaled), "scales them by 1 / (1 - rate)"),
+        wrong(ch08.check_dropout, Computed(lambda: dropout_output(0.75, 0)), "probability of dropping"),
+        wrong(ch08.check_dropout, Computed(hand_built_rows), "independent draws"),
+        wrong(
+            ch08.check_dropout,
+            Computed(lambda: dropout_output(0.25, 0, shape=(100, 1000))),
+            "apply the layer to jnp.ones",
+        ),
         wrong(ch08.check_dropout, 0.25, "shape"),
     ],
     "check_parameter_count": [

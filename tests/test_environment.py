@@ -9,7 +9,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
 from IPython.core.inputtransformer2 import TransformerManager
@@ -70,6 +69,8 @@ def test_the_repository_has_one_source():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_first_code_cell_is_the_hosted_set_up(path):
+    import nbformat  # here: importing it costs seconds (its JSON-schema validator), in every test worker
+
     nb = nbformat.read(path, as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
     assert first.source == hosted_cell.hosted_cell(), f"{path.name}: run `make hosted-cell`"

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import yaml
+
+if TYPE_CHECKING:
+    import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 TAGS = ["hide-cell", "hosted-setup"]
@@ -83,6 +86,8 @@ def hosted_cell(url: str | None = None, branch: str | None = None) -> str:
 
 def add_hosted_cell(nb: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
     """Make the first code cell of ``nb`` the hosted set-up cell (replacing an older version)."""
+    import nbformat  # here, not at the top: the unit tests import this module and need only its text
+
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(TAGS)})
     first_code = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
     if first_code < len(nb.cells) and "hosted-setup" in nb.cells[first_code].metadata.get("tags", []):
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("notebooks", nargs="+", type=Path)
     source = hosted_cell()
     for path in parser.parse_args(argv).notebooks:
+        import nbformat
+
         nb = nbformat.read(path, as_version=4)
         nbformat.write(add_hosted_cell(nb, source), path)
 
