@@ -35,6 +35,23 @@ def grid_loop(loss_fn, intercepts, slopes, x, y):
     return [[float(loss_fn(jnp.array([b0, b1]), x, y)) for b0 in intercepts] for b1 in slopes]
 
 
+def grid_row_loop(loss_fn, intercepts, slopes, x, y):  # one vmap per row, in a Python loop over the slopes
+    return jnp.stack([jax.vmap(lambda b0: loss_fn(jnp.stack([b0, b1]), x, y))(intercepts) for b1 in slopes])
+
+
+def grid_lax_map(loss_fn, intercepts, slopes, x, y):
+    return jax.lax.map(lambda b1: jax.vmap(lambda b0: loss_fn(jnp.stack([b0, b1]), x, y))(intercepts), slopes)
+
+
+def grid_vectorize(loss_fn, intercepts, slopes, x, y):
+    B0, B1 = jnp.meshgrid(intercepts, slopes)
+    return jnp.vectorize(lambda b0, b1: loss_fn(jnp.stack([b0, b1]), x, y))(B0, B1)
+
+
+def grid_ij_transposed(loss_fn, intercepts, slopes, x, y):  # indexing="ij", then transposed back: fine
+    return grid_ij(loss_fn, intercepts, slopes, x, y).T
+
+
 def grid_ij(loss_fn, intercepts, slopes, x, y):
     B0, B1 = jnp.meshgrid(intercepts, slopes, indexing="ij")
     points = jnp.stack([B0.ravel(), B1.ravel()], axis=1)
@@ -169,7 +186,11 @@ CORPUS = {
         right(ch02.check_loss_grid, grid_flat),
         right(ch02.check_loss_grid, grid_in_axes),
         right(ch02.check_loss_grid, jax.jit(grid_flat, static_argnums=0)),
-        right(ch02.check_loss_grid, grid_loop),  # right values; the message says it is a loop
+        right(ch02.check_loss_grid, grid_lax_map),
+        right(ch02.check_loss_grid, grid_vectorize),
+        right(ch02.check_loss_grid, grid_ij_transposed),
+        wrong(ch02.check_loss_grid, grid_loop, "Python loop"),  # right values, but not what the exercise asks
+        wrong(ch02.check_loss_grid, grid_row_loop, "Python loop"),
         wrong(ch02.check_loss_grid, grid_ij, "transposed"),
         wrong(ch02.check_loss_grid, lambda *args: grid_nested(*args).T, "transposed"),
         wrong(ch02.check_loss_grid, grid_no_in_axes, "in_axes=None"),

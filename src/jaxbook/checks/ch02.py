@@ -85,7 +85,9 @@ def check_loss_grid(loss_grid: Callable[..., Any]) -> Feedback:
     own (axes of unequal, irregular lengths, so that a transpose changes the shape). Diagnoses the
     transposed grid, the parameters passed as (slope, intercept), a flat result not reshaped, and
     ``vmap`` mapping over the data (``in_axes`` for ``x`` and ``y`` should be ``None``). A Python
-    loop gives the right values and passes, with a hint that ``vmap`` calls ``loss_fn`` once.
+    loop (over the points, or over the rows around one ``vmap``) gives the right values but is
+    not what the exercise asks: it gets "Not yet", detected by counting the calls of ``loss_fn``
+    (``vmap``, ``jit``, ``lax.map`` and ``jnp.vectorize`` trace it once).
     """
     loops = []
     for i, (loss, loss_np, intercepts, slopes, x, y) in enumerate(_grid_cases(), start=1):
@@ -145,13 +147,14 @@ def check_loss_grid(loss_grid: Callable[..., Any]) -> Feedback:
         if not result.ok:
             return result
         loops.append(counted.calls)
-    message = "loss_grid agrees with a double loop over the grid on 2 losses and grids"
     if max(loops) > 2:
-        message += (
-            f"; but it called loss_fn {max(loops)} times, once per point or row: that is a Python loop. "
-            "jax.vmap calls it once, with the whole batch, which is the point of the exercise"
+        return Feedback(
+            False,
+            f"loss_grid gives the right values, but it called loss_fn {max(loops)} times, once per grid point or "
+            "row: that is a Python loop, and the exercise asks for jax.vmap, which calls loss_fn once (it traces "
+            "it with the whole batch)",
         )
-    return Feedback(True, message)
+    return Feedback(True, "loss_grid agrees with a double loop over the grid on 2 losses and grids")
 
 
 def _bowl(t):
