@@ -73,6 +73,27 @@ def weighted_numpy(X, y, w):
     return tuple(np.linalg.lstsq(np.diag(s) @ X, s * y, rcond=None)[0])
 
 
+def weighted_qr_complete(X, y, w):  # the complete QR, cut down to the p x p block of R
+    s = jnp.sqrt(w)
+    Q, R = jnp.linalg.qr(s[:, None] * X, mode="complete")
+    p = X.shape[1]
+    return jax.scipy.linalg.solve_triangular(R[:p], (Q.T @ (s * y))[:p], lower=False)
+
+
+def weighted_gram_schmidt(X, y, w):  # modified Gram-Schmidt by hand, then Q^T y: loses digits at cond 5e3
+    s = jnp.sqrt(w)
+    A = s[:, None] * X
+    columns, R = [], jnp.zeros((X.shape[1], X.shape[1]))
+    for j in range(X.shape[1]):
+        v = A[:, j]
+        for i, q in enumerate(columns):
+            R = R.at[i, j].set(q @ v)
+            v = v - R[i, j] * q
+        R = R.at[j, j].set(jnp.linalg.norm(v))
+        columns.append(v / R[j, j])
+    return jax.scipy.linalg.solve_triangular(R, jnp.stack(columns, axis=1).T @ (s * y), lower=False)
+
+
 C = np.column_stack([np.ones_like(celsius), celsius]).astype(np.float64)
 b_fit = np.linalg.lstsq(C, fahrenheit.astype(np.float64), rcond=None)[0]
 
@@ -115,6 +136,12 @@ CORPUS = {
         right(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, k).tolist()),
         wrong(ch01.check_group_design, group_design_by_kind, "grouped by kind"),
         wrong(ch01.check_group_design, group_design_baseline, "baseline"),
+        wrong(
+            ch01.check_group_design,
+            lambda x, g, k: group_design_at(x, g, k).reshape(x.shape[0], k, 2)[:, :, ::-1].reshape(x.shape[0], 2 * k),
+            "swapped",
+        ),
+        wrong(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, k).astype(jnp.int32), "differs"),
         wrong(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, k).T, "transpose it"),
         wrong(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, int(g.max()) + 1), "no rows"),
         wrong(
@@ -156,7 +183,9 @@ CORPUS = {
         right(ch01.check_weighted_fit, weighted_numpy),
         right(ch01.check_weighted_fit, lambda X, y, w: jnp.linalg.pinv(jnp.sqrt(w)[:, None] * X) @ (jnp.sqrt(w) * y)),
         right(ch01.check_weighted_fit, lambda X, y, w: weighted_qr(X, y, w / jnp.mean(w))),  # weights up to a factor
+        right(ch01.check_weighted_fit, weighted_qr_complete),
         wrong(ch01.check_weighted_fit, weighted_normal_equations, "forming X^T W X"),
+        wrong(ch01.check_weighted_fit, weighted_gram_schmidt, "Gram-Schmidt"),
         wrong(ch01.check_weighted_fit, jax.jit(weighted_normal_equations), "forming X^T W X"),
         wrong(
             ch01.check_weighted_fit,

@@ -59,6 +59,11 @@ def _group_slips(x: np.ndarray, group: np.ndarray, num_groups: int) -> list[tupl
             "have full column rank; each group's intercept is its own indicator column",
         ),
         (
+            reference.reshape(x.size, num_groups, 2)[:, :, ::-1].reshape(x.size, 2 * num_groups),
+            "within each group's pair of columns, x and the 1 are swapped: column 2j holds the group's intercept "
+            "indicator, column 2j + 1 its x",
+        ),
+        (
             baseline,
             "that is the same model written with group 0 as the baseline (a shared [1, x] and, for the other groups, "
             "differences from it); the exercise asks for each group's own intercept and slope columns",
@@ -225,9 +230,9 @@ def check_weighted_fit(weighted_fit: Callable[[Any, Any, Any], Any]) -> Feedback
             return Feedback(
                 False,
                 f"weighted_fit is right on the three well-conditioned problems but off by {error:.2g} on problem {i}, "
-                f"a degree-5 polynomial with cond(sqrt(w) X) = {np.linalg.cond(s[:, None] * X64):.1e}: that is what "
-                "forming X^T W X does in float32 (it squares the condition number, here past 1 / eps). Work on "
-                "sqrt(w) X itself, by QR as the exercise asks",
+                f"a degree-5 polynomial with cond(sqrt(w) X) = {np.linalg.cond(s[:, None] * X64):.1e}: an error like "
+                "that of forming X^T W X in float32 (it squares the condition number, here past 1 / eps), or of a "
+                "hand-written Gram-Schmidt. Work on sqrt(w) X itself, with jnp.linalg.qr as the exercise asks",
             )
         if array is not None and array.shape == expected.shape:
             slips = [
