@@ -1,5 +1,6 @@
 """The corpus of Chapter 6's checkers: right answers written several ways, common slips named."""
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -47,30 +48,12 @@ def backprop(params, X, y, derivative=True, divide=True):
     return {"W1": X.T @ delta, "b1": delta.sum(axis=0), "w2": h.T @ r, "b2": r.sum()}
 
 
-def loss(params, X, y):
-    z = forward(params, X)
-    return jnp.mean(jax.nn.softplus(z) - y * z)
-
-
 def deltas(params, X, y, divide=True, derivative="hidden", sign=1.0, with_w2=True):
     h = jax.nn.sigmoid(X @ params["W1"] + params["b1"])
     p = jax.nn.sigmoid(h @ params["w2"] + params["b2"])
     out = sign * (p - y) / (X.shape[0] if divide else 1)
     slope = {"hidden": h * (1.0 - h), "none": 1.0, "output": (p * (1.0 - p))[:, None]}[derivative]
     return out, out[:, None] * (params["w2"] if with_w2 else 1.0) * slope
-
-
-def deltas_by_grad(params, X, y):
-    # an alternative valid method: jax.grad with respect to the logits and to the pre-activations
-    def loss_from_pre(a):
-        z = jax.nn.sigmoid(a) @ params["w2"] + params["b2"]
-        return jnp.mean(jax.nn.softplus(z) - y * z)
-
-    def loss_from_z(z):
-        return jnp.mean(jax.nn.softplus(z) - y * z)
-
-    a = X @ params["W1"] + params["b1"]
-    return jax.grad(loss_from_z)(jax.nn.sigmoid(a) @ params["w2"] + params["b2"]), jax.grad(loss_from_pre)(a)
 
 
 def spread(key, init_scale, num_networks=1000, standardise=True, bias=True, after="none", variance=False):
@@ -112,59 +95,155 @@ def spread_hand(params):
     return ch06.check_initial_spread(params, hill)
 
 
+def one_head(params, X):
+    h = jax.nn.sigmoid(X @ params["W1"] + params["b1"])
+    return h @ params["w2"] + params["b2"]
+
+
+SHARED = {"W1": None, "b1": None, "w2": 0, "b2": 0}
+
+
+def heads(params, X):
+    return jax.vmap(one_head, in_axes=(SHARED, None))(params, X)
+
+
+def heads_by_matrix(params, X):
+    return (jax.nn.sigmoid(X @ params["W1"] + params["b1"]) @ params["w2"].T + params["b2"]).T
+
+
+def heads_loop(params, X):
+    # a Python loop over the heads, in NumPy float64, returning a list of rows
+    h = 1 / (1 + np.exp(-(np.asarray(X) @ params["W1"] + params["b1"])))
+    return [h @ params["w2"][i] + params["b2"][i] for i in range(len(params["b2"]))]
+
+
+def heads_one_head_only(params, X):
+    return one_head({**params, "w2": params["w2"][0], "b2": params["b2"][0]}, X)
+
+
+def np_sigmoid(a):
+    return 1 / (1 + np.exp(-np.asarray(a, np.float64)))
+
+
+def deltas_any(params, X, y, activation, slope, slip=""):
+    a = X @ params["W1"] + params["b1"]
+    h = np_sigmoid(a) if slip == "sigmoid forward" else activation(a)
+    p = jax.nn.sigmoid(h @ params["w2"] + params["b2"])
+    out = (p - y) / (1 if slip == "sum" else X.shape[0])
+    factor = {
+        "": slope(a),
+        "at h": slope(h),
+        "sigmoid slope": h * (1.0 - h),
+        "no slope": 1.0,
+        "output slope": (p * (1.0 - p))[:, None],
+        "sigmoid forward": h * (1.0 - h),  # the sigmoid everywhere, ignoring the activation passed in
+        "sum": slope(a),
+        "no w2": slope(a),
+    }[slip]
+    return out, out[:, None] * (1.0 if slip == "no w2" else params["w2"]) * factor
+
+
+def deltas_by_vjp(params, X, y, activation, slope):
+    # an alternative valid method: jax.vjp and jax.grad for the JAX stages, the chain rule by hand
+    # through the activation
+    a = X @ params["W1"] + params["b1"]
+    h = jnp.asarray(activation(a), jnp.float32)
+    z, pull_output = jax.vjp(lambda h: h @ params["w2"] + params["b2"], h)
+    delta_out = jax.grad(lambda z: jnp.mean(jax.nn.softplus(z) - y * z))(z)
+    (dL_dh,) = pull_output(delta_out)
+    return delta_out, dL_dh * slope(a)
+
+
+def deltas_numpy(params, X, y, activation, slope):
+    a = np.asarray(X) @ params["W1"] + params["b1"]
+    out = (np_sigmoid(activation(a) @ params["w2"] + params["b2"]) - y) / len(y)
+    return [out, np.outer(out, params["w2"]) * slope(a)]
+
+
+def deltas_by_autodiff(params, X, y, activation, slope):
+    # jax.grad through the activation: what the exercise cannot be solved with
+    def loss_from_pre(a):
+        z = activation(a) @ params["w2"] + params["b2"]
+        return jnp.mean(jax.nn.softplus(z) - y * z)
+
+    a = X @ params["W1"] + params["b1"]
+    return deltas_any(params, X, y, activation, slope)[0], jax.grad(loss_from_pre)(jnp.asarray(a))
+
+
+def grads_any(params, X, y, activation, slope, slip="", divide=True):
+    h = (
+        np_sigmoid(X @ params["W1"] + params["b1"])
+        if slip == "sigmoid forward"
+        else activation(X @ params["W1"] + params["b1"])
+    )
+    out, hidden = deltas_any(params, X, y, activation, slope, slip=slip)
+    g = {"W1": X.T @ hidden, "b1": hidden.sum(axis=0), "w2": h.T @ out, "b2": out.sum()}
+    return g if divide else jax.tree.map(lambda v: v * X.shape[0], g)
+
+
+def grads_by_vjp(params, X, y, activation, slope):
+    # the linear stages pulled back with jax.vjp, the activation by hand
+    delta_out, delta_hidden = deltas_by_vjp(params, X, y, activation, slope)
+    h = jnp.asarray(activation(X @ params["W1"] + params["b1"]), jnp.float32)
+    _, pull_first = jax.vjp(lambda W1, b1: X @ W1 + b1, params["W1"], params["b1"])
+    _, pull_output = jax.vjp(lambda w2, b2: h @ w2 + b2, params["w2"], params["b2"])
+    g_W1, g_b1 = pull_first(jnp.asarray(delta_hidden))
+    g_w2, g_b2 = pull_output(delta_out)
+    return {"W1": g_W1, "b1": g_b1, "w2": g_w2, "b2": g_b2}
+
+
+def grads_by_autodiff(params, X, y, activation, slope):
+    def loss_of(p):
+        z = activation(X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"]
+        return jnp.mean(jax.nn.softplus(z) - y * z)
+
+    return jax.grad(loss_of)(params)
+
+
 CORPUS = {
-    "check_logits": [
-        right(ch06.check_logits, jax.vmap(forward, in_axes=(0, None))),
-        right(ch06.check_logits, jax.jit(jax.vmap(forward, in_axes=(0, None)))),
-        right(
-            ch06.check_logits,
+    "check_head_logits": [
+        right(ch06.check_head_logits, heads),
+        right(ch06.check_head_logits, jax.jit(heads)),
+        right(ch06.check_head_logits, heads_by_matrix),
+        right(ch06.check_head_logits, heads_loop),
+        right(  # float64 NumPy with einsum
+            ch06.check_head_logits,
             lambda p, X: (
-                jnp.einsum(
-                    "knu,ku->kn", jax.nn.sigmoid(jnp.einsum("ni,kiu->knu", X, p["W1"]) + p["b1"][:, None, :]), p["w2"]
-                )
-                + p["b2"][:, None]
+                np.einsum("ku,nu->kn", p["w2"], np_sigmoid(np.asarray(X) @ p["W1"] + p["b1"])) + p["b2"][:, None]
             ),
         ),
-        right(  # a Python loop over the networks, returning a list of NumPy arrays
-            ch06.check_logits,
-            lambda p, X: [
-                (1 / (1 + np.exp(-(np.asarray(X) @ p["W1"][j] + p["b1"][j])))) @ p["w2"][j] + p["b2"][j]
-                for j in range(len(p["b2"]))
-            ],
-        ),
-        wrong(ch06.check_logits, lambda p, X: forward(jax.tree.map(lambda v: v[0], p), X), "map over the 3 networks"),
-        wrong(ch06.check_logits, forward, "could not be broadcast"),
+        wrong(ch06.check_head_logits, lambda p, X: heads_by_matrix(p, X).T, "transposed"),
+        wrong(ch06.check_head_logits, jax.vmap(one_head, in_axes=(0, None)), "no head axis"),
+        wrong(ch06.check_head_logits, jax.vmap(one_head, in_axes=(SHARED, 0)), "axes of different lengths"),
         wrong(
-            ch06.check_logits,
-            jax.vmap(lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"], in_axes=(0, None)),
+            ch06.check_head_logits,
+            lambda p, X: p["w2"] @ jax.nn.sigmoid(X @ p["W1"] + p["b1"]).T + p["b2"],
+            "add b2[:, None]",
+        ),
+        wrong(ch06.check_head_logits, heads_one_head_only, "one head's logits"),
+        wrong(
+            ch06.check_head_logits,
+            jax.vmap(lambda p, X: (X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"], in_axes=(SHARED, None)),
             "needs its sigmoid",
         ),
+        wrong(ch06.check_head_logits, lambda p, X: jax.nn.sigmoid(heads(p, X)), "without a sigmoid"),
         wrong(
-            ch06.check_logits,
-            jax.vmap(lambda p, X: jax.nn.sigmoid(forward(p, X)), in_axes=(0, None)),
-            "without a sigmoid",
-        ),
-        wrong(
-            ch06.check_logits,
-            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"], in_axes=(0, None)),
+            ch06.check_head_logits,
+            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"]) @ p["w2"] + p["b2"], in_axes=(SHARED, None)),
             "hidden bias b1",
         ),
         wrong(
-            ch06.check_logits,
-            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"], in_axes=(0, None)),
-            "output bias b2",
+            ch06.check_head_logits,
+            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["w2"], in_axes=(SHARED, None)),
+            "biases b2 are missing",
         ),
-        wrong(ch06.check_logits, lambda p, X: jax.vmap(forward, in_axes=(0, None))(p, X).T, "one row per network"),
         wrong(
-            ch06.check_logits,
-            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"], in_axes=(0, None)),
+            ch06.check_head_logits,
+            jax.vmap(lambda p, X: jax.nn.sigmoid(X @ p["W1"].T + p["b1"]) @ p["w2"] + p["b2"], in_axes=(SHARED, None)),
             "transposed",
         ),
-        wrong(
-            ch06.check_logits,
-            lambda p, X: jnp.stack([forward(jax.tree.map(lambda v: v[0], p), X)] * len(p["b2"])),
-            "first network",
-        ),
+        wrong(ch06.check_head_logits, lambda p, X: jnp.stack([heads(p, X)[0]] * len(p["b2"])), "first head"),
+        wrong(ch06.check_head_logits, lambda p, X: np.ones((3, 7)), "differs from the reference"),  # hard-coded
     ],
     "check_hand_made_hill": [
         right(hand, tent()),
@@ -180,44 +259,103 @@ CORPUS = {
         wrong(hand, {name: 1.0137 * v for name, v in tent().items()}, "more than one decimal"),  # as trained weights
         wrong(hand, {**tent(), "b2": jnp.array(-10.25)}, "round numbers"),
     ],
-    "check_gradients": [
-        right(ch06.check_gradients, backprop),
-        right(ch06.check_gradients, jax.grad(loss)),
-        right(ch06.check_gradients, jax.jit(backprop, static_argnames=("derivative", "divide"))),
+    "check_activation_gradients": [
+        right(ch06.check_activation_gradients, grads_any),
+        right(ch06.check_activation_gradients, grads_by_vjp),
+        right(ch06.check_activation_gradients, jax.jit(grads_any, static_argnames=("activation", "slope"))),
         right(
-            ch06.check_gradients, lambda p, X, y: {k: np.asarray(v, np.float64) for k, v in backprop(p, X, y).items()}
+            ch06.check_activation_gradients,
+            lambda p, X, y, f, fp: {k: np.asarray(v, np.float64) for k, v in grads_any(p, X, y, f, fp).items()},
         ),
-        wrong(ch06.check_gradients, lambda p, X, y: backprop(p, X, y, derivative=False), "sigmoid's derivative"),
-        wrong(ch06.check_gradients, lambda p, X, y: backprop(p, X, y, divide=False), "divide the summed gradient by n"),
+        right(  # sums written as einsum, in float64 NumPy
+            ch06.check_activation_gradients,
+            lambda p, X, y, f, fp: (
+                lambda out, hidden, h: {
+                    "W1": np.einsum("ni,nu->iu", X, hidden),
+                    "b1": np.einsum("nu->u", hidden),
+                    "w2": np.einsum("nu,n->u", h, out),
+                    "b2": np.sum(out),
+                }
+            )(*deltas_numpy(p, X, y, f, fp), f(X @ p["W1"] + p["b1"])),
+        ),
+        wrong(ch06.check_activation_gradients, grads_by_autodiff, "differentiated the activation with JAX"),
+        wrong(  # the same, jitted: still autodiff through the activation
+            ch06.check_activation_gradients,
+            jax.jit(grads_by_autodiff, static_argnums=(3, 4)),
+            "derivative JAX does not know",
+        ),
+        wrong(ch06.check_activation_gradients, partial(grads_any, slip="at h"), "pre-activation"),
+        wrong(ch06.check_activation_gradients, partial(grads_any, slip="sigmoid slope"), "sigmoid's derivative"),
         wrong(
-            ch06.check_gradients,
-            lambda p, X, y: jax.tree.map(lambda g: g / X.shape[0], backprop(p, X, y)),
+            ch06.check_activation_gradients, partial(grads_any, slip="no slope"), "misses the activation's derivative"
+        ),
+        wrong(ch06.check_activation_gradients, partial(grads_any, slip="sigmoid forward"), "sigmoid hidden units"),
+        wrong(ch06.check_activation_gradients, partial(grads_any, divide=False), "divide the summed gradient by n"),
+        wrong(
+            ch06.check_activation_gradients,
+            lambda p, X, y, f, fp: jax.tree.map(lambda g: g / X.shape[0], grads_any(p, X, y, f, fp)),
             "divided by n twice",
         ),
-        wrong(ch06.check_gradients, lambda p, X, y: list(backprop(p, X, y).values()), "dict"),
-        wrong(ch06.check_gradients, lambda p, X, y: jax.tree.map(lambda g: -g, backprop(p, X, y)), "wrong sign"),
-    ],
-    "check_deltas": [
-        right(ch06.check_deltas, deltas),
-        right(ch06.check_deltas, jax.jit(deltas, static_argnames=("divide", "derivative", "sign", "with_w2"))),
-        right(ch06.check_deltas, lambda p, X, y: [np.asarray(d, np.float64) for d in deltas(p, X, y)]),
-        right(ch06.check_deltas, deltas_by_grad),
-        wrong(ch06.check_deltas, lambda p, X, y: deltas(p, X, y, divide=False), "(p - y) / n"),
-        wrong(ch06.check_deltas, lambda p, X, y: deltas(p, X, y, derivative="none"), "misses the sigmoid's derivative"),
-        wrong(ch06.check_deltas, lambda p, X, y: deltas(p, X, y, derivative="output"), "their own h (1 - h)"),
-        wrong(ch06.check_deltas, lambda p, X, y: deltas(p, X, y, with_w2=False), "misses the output weight w2"),
-        wrong(ch06.check_deltas, lambda p, X, y: deltas(p, X, y, sign=-1.0), "sign"),
-        wrong(ch06.check_deltas, lambda p, X, y: deltas(p, X, y)[::-1], "wrong order"),
+        wrong(ch06.check_activation_gradients, lambda p, X, y, f, fp: list(grads_any(p, X, y, f, fp).values()), "dict"),
         wrong(
-            ch06.check_deltas, lambda p, X, y: (deltas(p, X, y)[0], deltas(p, X, y)[1].sum(axis=0)), "one row per point"
+            ch06.check_activation_gradients,
+            lambda p, X, y, f, fp: jax.tree.map(lambda g: -g, grads_any(p, X, y, f, fp)),
+            "wrong sign",
         ),
-        wrong(ch06.check_deltas, lambda p, X, y: jax.nn.sigmoid(forward(p, X)) / X.shape[0], "pair"),
+        wrong(ch06.check_activation_gradients, lambda p, X, y, f, fp: backprop(p, X, y), "sigmoid"),
+        wrong(  # hard-coded numbers
+            ch06.check_activation_gradients,
+            lambda p, X, y, f, fp: {"W1": np.ones((2, 2)), "b1": np.ones(2), "w2": np.ones(2), "b2": 1.0},
+            "differs",
+        ),
+    ],
+    "check_activation_deltas": [
+        right(ch06.check_activation_deltas, deltas_any),
+        right(ch06.check_activation_deltas, deltas_by_vjp),
+        right(ch06.check_activation_deltas, deltas_numpy),
+        right(
+            ch06.check_activation_deltas,
+            lambda p, X, y, f, fp: tuple(np.asarray(d, np.float32) for d in deltas_any(p, X, y, f, fp)),
+        ),
+        wrong(ch06.check_activation_deltas, deltas_by_autodiff, "derivative JAX does not know"),
+        right(ch06.check_activation_deltas, jax.jit(deltas_any, static_argnums=(3, 4))),  # jitted by habit
+        wrong(  # jitted with the functions as traced arguments: no slip in the chain rule, and said so
+            ch06.check_activation_deltas, jax.jit(deltas_any), "no slip in the chain rule"
+        ),
+        wrong(  # np.tanh of a traced array inside jax.jit
+            ch06.check_activation_deltas,
+            jax.jit(lambda p, X, y, f, fp: deltas_any(p, X, y, np.tanh, fp), static_argnums=(3, 4)),
+            "use jax.numpy",
+        ),
+        wrong(ch06.check_activation_deltas, partial(deltas_any, slip="sum"), "(p - y) / n"),
+        wrong(ch06.check_activation_deltas, partial(deltas_any, slip="at h"), "at the pre-activation"),
         wrong(
-            ch06.check_deltas,
-            lambda p, X, y: (jax.nn.sigmoid(forward(p, X)), deltas(p, X, y)[1]),
+            ch06.check_activation_deltas, partial(deltas_any, slip="sigmoid slope"), "sigmoid's derivative h (1 - h)"
+        ),
+        wrong(ch06.check_activation_deltas, partial(deltas_any, slip="no slope"), "misses the activation's derivative"),
+        wrong(ch06.check_activation_deltas, partial(deltas_any, slip="output slope"), "output's derivative"),
+        wrong(ch06.check_activation_deltas, partial(deltas_any, slip="no w2"), "misses the output weight w2"),
+        wrong(ch06.check_activation_deltas, partial(deltas_any, slip="sigmoid forward"), "sigmoid hidden units"),
+        wrong(ch06.check_activation_deltas, lambda p, X, y, f, fp: deltas(p, X, y), "sigmoid"),
+        wrong(ch06.check_activation_deltas, lambda p, X, y, f, fp: deltas_any(p, X, y, f, fp)[::-1], "wrong order"),
+        wrong(
+            ch06.check_activation_deltas,
+            lambda p, X, y, f, fp: (deltas_any(p, X, y, f, fp)[0], deltas_any(p, X, y, f, fp)[1].sum(axis=0)),
+            "one row per point",
+        ),
+        wrong(
+            ch06.check_activation_deltas,
+            lambda p, X, y, f, fp: (
+                jax.nn.sigmoid(f(X @ p["W1"] + p["b1"]) @ p["w2"] + p["b2"]),
+                deltas_any(p, X, y, f, fp)[1],
+            ),
             "not the probability p",
         ),
-        wrong(ch06.check_deltas, lambda p, X, y: {"out": deltas(p, X, y)[0]}, "pair"),
+        wrong(ch06.check_activation_deltas, lambda p, X, y, f, fp: {"out": 0.0}, "pair"),
+        wrong(  # hard-coded: the zeros of the first test problem's shapes
+            ch06.check_activation_deltas, lambda p, X, y, f, fp: (np.zeros(7), np.zeros((7, 2))), "differs"
+        ),
+        wrong(ch06.check_activation_deltas, lambda p, X, y: deltas(p, X, y), "raised TypeError"),  # three arguments
     ],
     "check_initial_spread": [
         right(spread_hand, spread),
@@ -247,10 +385,10 @@ CORPUS = {
     ],
 }
 CHECKS = {
-    "check_logits": (ch06.check_logits, True),
+    "check_head_logits": (ch06.check_head_logits, True),
     "check_hand_made_hill": (hand, False),
-    "check_gradients": (ch06.check_gradients, True),
-    "check_deltas": (ch06.check_deltas, True),
+    "check_activation_gradients": (ch06.check_activation_gradients, True),
+    "check_activation_deltas": (ch06.check_activation_deltas, True),
     "check_initial_spread": (spread_hand, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
@@ -264,3 +402,18 @@ def test_corpus_covers_every_checker():
 @pytest.mark.parametrize("case", params(CORPUS) + params(ROBUSTNESS))
 def test_verdict(case):
     run(case)
+
+
+def test_the_activations_given_to_students_are_the_references_and_cannot_be_differentiated():
+    # the jax.numpy activations and slopes handed to the student's function agree with the float64
+    # NumPy references (relative precision kept where the units saturate), run under jax.jit, and
+    # stop jax.grad with a message the checkers recognise
+    a = np.linspace(-12.0, 12.0, 241)
+    given = ch06._student_activations()
+    for name, f, f_slope in ch06.ACTIVATIONS:
+        g, g_slope = given[name]
+        np.testing.assert_allclose(np.asarray(g(a)), f(a), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(np.asarray(g_slope(a)), f_slope(a), rtol=1e-4)
+        np.testing.assert_allclose(np.asarray(jax.jit(g_slope)(a)), f_slope(a), rtol=1e-4)
+        with pytest.raises(TypeError, match=ch06.NO_JAX_DERIVATIVE):
+            jax.grad(lambda x, g=g: g(x).sum())(jnp.asarray(a))

@@ -13,14 +13,72 @@ from test_checks_core import assert_corpus_size, params, right, robustness, run,
 from jaxbook.checks import ch07
 
 
-def adam_first(grads, lr, b1=0.9, b2=0.999, eps=1e-8, correct=True, sign=-1.0):
-    def update(g):
-        m, v = (1 - b1) * g, (1 - b2) * g**2
-        if correct:
-            m, v = m / (1 - b1), v / (1 - b2)
-        return sign * lr * m / (jnp.sqrt(v) + eps)
+def adam_loop(grads, lr, bias_correction, b1=0.9, b2=0.999, eps=1e-8, slip=""):
+    # Adam written from its formulas, a Python loop over the steps; slip: a common mistake
+    m = s = jnp.zeros_like(grads[0])
+    updates = []
+    for t, g in enumerate(grads, start=0 if slip == "t from 0" else 1):
+        if slip == "fresh state":
+            m = s = jnp.zeros_like(g)
+        m = b1 * m + (g if slip == "heavy ball" else (1 - b1) * g)
+        s = b2 * s + (1 - b2) * g**2
+        step = 1 if slip == "fresh state" else t
+        correct = bias_correction if slip != "always" else True
+        m_hat, s_hat = (m / (1 - b1**step), s / (1 - b2**step)) if correct else (m, s)
+        denominator = jnp.sqrt(s_hat + eps) if slip == "eps inside" else jnp.sqrt(s_hat) + eps
+        updates.append((1.0 if slip == "plus" else -1.0) * lr * m_hat / denominator)
+    return jnp.stack(updates)
 
-    return jax.tree.map(update, grads)
+
+def adam_scan(grads, lr, bias_correction):
+    # lax.scan over the steps, the correction switched by jnp.where, jitted
+    def step(carry, g):
+        m, s, t = carry
+        t = t + 1.0
+        m, s = 0.9 * m + 0.1 * g, 0.999 * s + 0.001 * g**2
+        m_hat = jnp.where(bias_correction, m / (1 - 0.9**t), m)
+        s_hat = jnp.where(bias_correction, s / (1 - 0.999**t), s)
+        return (m, s, t), -lr * m_hat / (jnp.sqrt(s_hat) + 1e-8)
+
+    zero = jnp.zeros_like(grads[0])
+    return jax.lax.scan(step, (zero, zero, 0.0), grads)[1]
+
+
+def adam_numpy_closed_form(grads, lr, bias_correction):
+    # float64 NumPy, the moments as weighted sums over the past gradients, a list of rows
+    g = np.asarray(grads, np.float64)
+    out = []
+    for t in range(1, len(g) + 1):
+        weights1 = 0.1 * 0.9 ** np.arange(t - 1, -1, -1)
+        weights2 = 0.001 * 0.999 ** np.arange(t - 1, -1, -1)
+        m = np.tensordot(weights1, g[:t], axes=1)
+        s = np.tensordot(weights2, g[:t] ** 2, axes=1)
+        if bias_correction:
+            m, s = m / (1 - 0.9**t), s / (1 - 0.999**t)
+        out.append(-lr * m / (np.sqrt(s) + 1e-8))
+    return out
+
+
+def adam_m_only(grads, lr, bias_correction):
+    # the bias correction applied to m only: the uncorrected updates times 1 / (1 - b1**t)
+    updates = adam_loop(grads, lr, False)
+    if not bias_correction:
+        return updates
+    t = jnp.arange(1, len(grads) + 1).reshape((-1,) + (1,) * (jnp.ndim(grads) - 1))
+    return updates / (1 - 0.9**t)
+
+
+def adam_with_optax_when_it_can(grads, lr, bias_correction):
+    # optax.adam for the corrected updates, the formulas for the others: also right
+    if not bias_correction:
+        return adam_loop(grads, lr, False)
+    tx = optax.adam(lr)
+    state = tx.init(grads[0])
+    updates = []
+    for g in grads:
+        u, state = tx.update(g, state)
+        updates.append(u)
+    return jnp.stack(updates)
 
 
 class _Velocity(NamedTuple):
@@ -247,21 +305,33 @@ CORPUS = {
             "overflows",
         ),
     ],
-    "check_adam_first_step": [
-        right(ch07.check_adam_first_step, adam_first),
-        right(ch07.check_adam_first_step, lambda grads, lr: jax.tree.map(lambda g: -lr * jnp.sign(g), grads)),
-        right(ch07.check_adam_first_step, jax.jit(lambda grads, lr: adam_first(grads, lr))),
-        right(
-            ch07.check_adam_first_step, lambda grads, lr: {k: -lr * g / (np.abs(g) + 1e-8) for k, g in grads.items()}
+    "check_adam_updates": [
+        right(ch07.check_adam_updates, adam_loop),
+        right(ch07.check_adam_updates, jax.jit(adam_scan)),
+        right(ch07.check_adam_updates, adam_numpy_closed_form),
+        right(ch07.check_adam_updates, adam_with_optax_when_it_can),
+        wrong(ch07.check_adam_updates, partial(adam_loop, slip="always"), "bias-corrected"),
+        wrong(ch07.check_adam_updates, lambda g, lr, c: adam_loop(g, lr, False), "no bias correction"),
+        wrong(ch07.check_adam_updates, partial(adam_loop, slip="plus"), "wrong sign"),
+        wrong(ch07.check_adam_updates, partial(adam_loop, slip="fresh state"), "carried from one step to the next"),
+        wrong(ch07.check_adam_updates, partial(adam_loop, slip="eps inside"), "eps is inside the square root"),
+        wrong(ch07.check_adam_updates, partial(adam_loop, slip="heavy ball"), "running mean"),
+        wrong(ch07.check_adam_updates, partial(adam_loop, b1=0.999, b2=0.9), "swapped"),
+        wrong(ch07.check_adam_updates, partial(adam_loop, slip="t from 0"), "counted from 1"),
+        wrong(ch07.check_adam_updates, lambda g, lr, c: jnp.abs(adam_loop(g, lr, c)), "sizes"),
+        wrong(ch07.check_adam_updates, lambda g, lr, c: -lr * jnp.sign(g), "differs from the reference"),
+        wrong(ch07.check_adam_updates, lambda g, lr, c: adam_loop(g, lr, c)[-1], "shape"),
+        wrong(ch07.check_adam_updates, lambda g, lr, c: optax.adam(lr), "numeric"),
+        right(ch07.check_adam_updates, jax.jit(adam_loop, static_argnums=(2,))),
+        right(  # float64 lists
+            ch07.check_adam_updates, lambda g, lr, c: np.asarray(adam_numpy_closed_form(g, lr, c), np.float64).tolist()
         ),
-        wrong(ch07.check_adam_first_step, lambda grads, lr: adam_first(grads, lr, sign=1.0), "ADD"),
-        wrong(ch07.check_adam_first_step, lambda grads, lr: adam_first(grads, lr, correct=False), "bias correction"),
-        wrong(
-            ch07.check_adam_first_step,
-            lambda grads, lr: jax.tree.map(lambda g: -lr * g, grads),
-            "differs from the reference",
+        wrong(  # the correction applied to m only
+            ch07.check_adam_updates,
+            adam_m_only,
+            "only m is bias-corrected",
         ),
-        wrong(ch07.check_adam_first_step, lambda grads, lr: list(adam_first(grads, lr).values()), "dict"),
+        wrong(ch07.check_adam_updates, lambda g, lr, c: adam_loop(g, 1.0, c), "not multiplied by the learning rate"),
     ],
     "check_clipped_sgd": [
         right(
@@ -387,7 +457,7 @@ CORPUS = {
 }
 CHECKS = {
     "check_optax_bce": (ch07.check_optax_bce, True),
-    "check_adam_first_step": (ch07.check_adam_first_step, True),
+    "check_adam_updates": (ch07.check_adam_updates, True),
     "check_clipped_sgd": (ch07.check_clipped_sgd, False),
     "check_momentum": (ch07.check_momentum, True),
     "check_rmsprop_step_sizes": (ch07.check_rmsprop_step_sizes, True),

@@ -183,17 +183,28 @@ def test_check_optax_bce():
     assert "overflows" in ch07.check_optax_bce(naive).message
 
 
-def adam_first_step(grads, lr):
-    return jax.tree.map(lambda g: -lr * g / (jnp.abs(g) + 1e-8), grads)
+def test_check_adam_updates_reference_is_optax_adam_with_the_correction():
+    # the checker's NumPy formulas, with the bias correction, give optax.adam's updates on every test input
+    for _, grads, lr in ch07._adam_cases():
+        np.testing.assert_allclose(
+            ch07._np_adam_updates(grads, lr, True), ch07._optax_adam_updates(grads, lr), rtol=1e-4, atol=1e-7 * lr
+        )
+    # and without it, on a constant gradient, the closed form lr (1 - b1**t) / (sqrt(1 - b2**t) + eps / |g|)
+    t = np.arange(1, 201)
+    np.testing.assert_allclose(
+        -ch07._np_adam_updates(np.ones(200), 1.0, False), (1 - 0.9**t) / (np.sqrt(1 - 0.999**t) + 1e-8), rtol=1e-12
+    )
 
 
-def test_check_adam_first_step():
-    assert ch07.check_adam_first_step(adam_first_step).ok
-    flipped = lambda g, lr: jax.tree.map(lambda u: -u, adam_first_step(g, lr))
-    assert "ADD" in ch07.check_adam_first_step(flipped).message
-    no_correction = lambda g, lr: jax.tree.map(lambda u: -lr * 0.1 * u / (jnp.sqrt(0.001 * u**2) + 1e-8), g)
-    assert "bias correction" in ch07.check_adam_first_step(no_correction).message
-    assert "dict with the keys" in ch07.check_adam_first_step(lambda g, lr: 1.0).message
+def test_check_adam_updates():
+    def formulas(grads, lr, bias_correction):
+        return ch07._np_adam_updates(np.asarray(grads), lr, bias_correction)
+
+    assert ch07.check_adam_updates(formulas).ok
+    assert "wrong sign" in ch07.check_adam_updates(lambda g, lr, c: -formulas(g, lr, c)).message
+    assert "no bias correction" in ch07.check_adam_updates(lambda g, lr, c: formulas(g, lr, False)).message
+    assert "bias-corrected" in ch07.check_adam_updates(lambda g, lr, c: formulas(g, lr, True)).message
+    assert "numeric" in ch07.check_adam_updates(lambda g, lr, c: "updates").message
 
 
 def test_check_clipped_sgd():

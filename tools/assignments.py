@@ -2,7 +2,7 @@
 
 A chapter marks each exercise's solution with sphinx-exercise's gated directives, in markdown::
 
-    ```{solution-start} ch01-ex-design
+    ```{solution-start} ch01-ex-group-design
     :class: dropdown
     ```
     (code cells tagged "solution", and markdown explaining them)
@@ -164,7 +164,7 @@ def answer_cell_id(label: str) -> str:
 
 
 def chapter_id(nb: nbformat.NotebookNode) -> str:
-    """The chapter's id, ``chNN``, from the labels of its exercises (``ch01-ex-design`` -> ``ch01``)."""
+    """The chapter's id, ``chNN``, from the labels of its exercises (``ch01-ex-group-design`` -> ``ch01``)."""
     labels = {label.split("-")[0] for label, _, _ in solution_blocks(nb)}
     if len(labels) != 1:
         raise ValueError(f"expected every exercise label to start with the same chapter id, got {sorted(labels)}")

@@ -12,26 +12,17 @@ from typing import Any
 import numpy as np
 
 from jaxbook.checks._compare import as_array, as_number, compare_arrays, sample_size_hints
-from jaxbook.checks._core import Feedback, call_student, checker, fail
+from jaxbook.checks._core import Feedback, StudentError, call_student, checker, fail
 from jaxbook.checks._references import sigmoid
 
 #: The parameters of the two-layer network, in the order Chapter 6 lists them.
 PARAM_NAMES = ("W1", "b1", "w2", "b2")
 
 
-def _np_logits(
-    params: dict,
-    X: np.ndarray,
-    *,
-    sigmoid_hidden: bool = True,
-    b1: bool = True,
-    b2: bool = True,
-    transpose: bool = False,
-) -> np.ndarray:
-    W1 = params["W1"].T if transpose else params["W1"]
-    pre = X @ W1 + (params["b1"] if b1 else 0.0)
-    h = sigmoid(pre) if sigmoid_hidden else pre
-    return h @ params["w2"] + (params["b2"] if b2 else 0.0)
+def _np_logits(params: dict, X: np.ndarray) -> np.ndarray:
+    """The logits of the two-layer network with sigmoid hidden units, in float64 NumPy."""
+    h = sigmoid(X @ params["W1"] + params["b1"])
+    return h @ params["w2"] + params["b2"]
 
 
 def _test_problems() -> list[tuple[dict, np.ndarray, np.ndarray]]:
@@ -51,86 +42,128 @@ def _test_problems() -> list[tuple[dict, np.ndarray, np.ndarray]]:
     return problems
 
 
-def _variants(params: dict, X: np.ndarray) -> dict[str, np.ndarray]:
-    """What typical slips compute, for the forward pass."""
-    correct = _np_logits(params, X)
-    variants = {
-        "the hidden layer needs its sigmoid: h = sigmoid(X @ W1 + b1), not X @ W1 + b1": _np_logits(
-            params, X, sigmoid_hidden=False
-        ),
-        "the output is a logit: return h @ w2 + b2 without a sigmoid (the loss applies it)": sigmoid(correct),
-        "the hidden bias b1 is missing": _np_logits(params, X, b1=False),
-        "the output bias b2 is missing": _np_logits(params, X, b2=False),
-    }
-    if params["W1"].shape[0] == params["W1"].shape[1]:
-        variants["W1 is used transposed: its rows are the inputs (x, y), its columns the hidden units"] = _np_logits(
-            params, X, transpose=True
-        )
-    return variants
+def _np_head_logits(
+    params: dict,
+    X: np.ndarray,
+    *,
+    sigmoid_hidden: bool = True,
+    b1: bool = True,
+    b2: str = "rows",
+    output_sigmoid: bool = False,
+    transpose_W1: bool = False,
+) -> np.ndarray:
+    """Logits of k heads on one shared hidden layer, shape (k, n), in float64 (variants: slips)."""
+    W1 = params["W1"].T if transpose_W1 else params["W1"]
+    pre = X @ W1 + (params["b1"] if b1 else 0.0)
+    h = sigmoid(pre) if sigmoid_hidden else pre
+    z = params["w2"] @ h.T  # (k, n)
+    if b2 == "rows":
+        z = z + params["b2"][:, None]
+    elif b2 == "columns":  # b2[j] added to point j: what (w2 @ h.T) + b2 does when n == k
+        z = z + params["b2"][None, :]
+    return sigmoid(z) if output_sigmoid else z
 
 
-def _np_gradients(params: dict, X: np.ndarray, y: np.ndarray, *, sigmoid_derivative: bool = True) -> dict:
-    """The gradient of the mean cross-entropy, by the chain rule in float64."""
-    h = sigmoid(X @ params["W1"] + params["b1"])
-    z = h @ params["w2"] + params["b2"]
-    r = (sigmoid(z) - y) / X.shape[0]
-    delta = r[:, None] * params["w2"] * (h * (1.0 - h) if sigmoid_derivative else 1.0)
-    return {"W1": X.T @ delta, "b1": delta.sum(axis=0), "w2": h.T @ r, "b2": r.sum()}
+def _head_problems() -> list[tuple[dict, np.ndarray]]:
+    """(params, X) with a shared hidden layer and k heads: widths 2, 5, 3 with 3, 4, 4 heads; the
+    last has as many points as heads, so that a bias added along the wrong axis can be seen."""
+    rng = np.random.default_rng(616)
+    problems = []
+    for n, width, k in [(7, 2, 3), (30, 5, 4), (4, 3, 4)]:
+        params = {
+            "W1": 1.5 * rng.normal(size=(2, width)),
+            "b1": 1.5 * rng.normal(size=width),
+            "w2": 1.5 * rng.normal(size=(k, width)),
+            "b2": 1.5 * rng.normal(size=k),
+        }
+        problems.append((params, rng.uniform(size=(n, 2))))
+    return problems
 
 
-def _network_batch(params: dict) -> list[dict]:
-    """Three networks of the same width: ``params`` and two others derived from it."""
-    flipped = {name: -value for name, value in params.items()}
-    shrunk = {name: 0.5 * value + 0.1 for name, value in params.items()}
-    return [params, flipped, shrunk]
+@checker("head_logits", function=True)
+def check_head_logits(head_logits: Callable[[Any, Any], Any]) -> Feedback:
+    """Exercise 6.1: ``head_logits(params, X)`` should return the logits of ``k`` heads that share
+    one hidden layer, shape ``(k, n)``: ``params["W1"]`` is ``(2, width)`` and ``params["b1"]``
+    ``(width,)`` (shared), ``params["w2"]`` is ``(k, width)`` and ``params["b2"]`` ``(k,)`` (one
+    row and one bias per head), and ``X`` is ``(n, 2)``.
 
-
-def _stack(networks: list[dict]) -> dict:
-    return {name: np.stack([net[name] for net in networks]) for name in PARAM_NAMES}
-
-
-@checker("logits_fn", function=True)
-def check_logits(logits_fn: Callable[[Any, Any], Any]) -> Feedback:
-    """Exercise 6.1: ``logits_fn(params_batch, X)`` should return the logits of a BATCH of networks,
-    shape ``(k, n)``, where every leaf of ``params_batch`` has a leading axis of length ``k`` (as
-    ``jaxbook.nn.init_batch`` returns them) and ``X`` has shape ``(n, 2)``.
-
-    The reference is the network's formula in float64 NumPy, network by network, on batches of
-    three networks of widths 2 and 5.
+    The reference is the network's formula in float64 NumPy, on parameters and points of the
+    checker's own (widths 2, 5 and 3 with 3, 4 and 4 heads; the last problem has as many points
+    as heads).
     """
-    for i, (params, X, _) in enumerate(_test_problems(), start=1):
-        networks = _network_batch(params)
-        k, n = len(networks), X.shape[0]
-        got = call_student(logits_fn, _stack(networks), X, name="logits_fn", where=f"on test batch {i}")
-        expected = np.stack([_np_logits(net, X) for net in networks])
+    for i, (params, X) in enumerate(_head_problems(), start=1):
+        k, n = params["w2"].shape[0], X.shape[0]
+        try:
+            got = call_student(head_logits, params, X, name="head_logits", where=f"on test problem {i}")
+        except StudentError as exc:
+            if "inconsistent sizes" in exc.feedback.message:
+                return Feedback(
+                    False,
+                    f"jax.vmap was asked to map axes of different lengths on test problem {i}: W1, b1 and X have "
+                    f"no head axis (W1's first axis has length 2, w2's has length k = {k}); map only w2 and b2 "
+                    "(in_axes 0) and pass the shared leaves and X whole (in_axes None)",
+                )
+            if "broadcast" in exc.feedback.message:
+                raise fail(
+                    f"{exc.feedback.message} (a matrix of shape (k, n) = ({k}, {n}) plus b2 of shape ({k},) lines b2 "
+                    "up with the points, not the heads: add b2[:, None], or let jax.vmap hand each head its own b2[i])"
+                ) from None
+            raise
+        expected = _np_head_logits(params, X)
         got_array = as_array(got)
         if got_array is not None:
-            if got_array.shape == (n, k):
-                return Feedback(
-                    False, f"logits_fn returns shape {got_array.shape}: put one row per network, shape ({k}, {n})"
-                )
-            if got_array.shape in ((k, n, 1), (n, 1)):
+            if got_array.shape == (n, k) and n != k:
                 return Feedback(
                     False,
-                    f"logits_fn returns shape {got_array.shape}; return one logit per point and network, shape ({k}, {n})",
+                    f"head_logits returns shape ({n}, {k}), one row per point: the result is transposed; "
+                    f"return one row per head, shape ({k}, {n})",
                 )
-            if got_array.shape == (n,):
+            if got_array.shape in ((n,), (k,)) and n != k:
+                what = "one head's logits" if got_array.shape == (n,) else "one number per head"
                 return Feedback(
                     False,
-                    f"logits_fn returns shape ({n},), the logits of one network; map over the {k} networks "
-                    "(the leading axis of every leaf), for instance with jax.vmap",
+                    f"head_logits returns shape {got_array.shape}, {what}: return every head's logit at every "
+                    f"point, shape ({k}, {n})",
                 )
-            if got_array.shape == expected.shape and not np.allclose(got_array, expected, atol=1e-4):
-                for message, _ in _variants(params, X).items():
-                    wrong = np.stack([_variants(net, X)[message] for net in networks])
-                    if np.allclose(got_array, wrong, atol=1e-4):
-                        return Feedback(False, message)
-                if np.allclose(got_array, np.broadcast_to(expected[0], expected.shape), atol=1e-4):
-                    return Feedback(False, "every row is the first network's logits: use each network's own parameters")
-        result = compare_arrays(got, expected, name=f"logits on test batch {i}", rtol=1e-4, atol=1e-4)
+            if got_array.shape == (k,) and n == k:
+                pairs = np.array([expected[j, j] for j in range(k)])
+                if np.allclose(got_array, pairs, atol=1e-4):
+                    return Feedback(
+                        False,
+                        "head_logits returns head i's logit at point i only: X was mapped together with the "
+                        "heads; pass X whole to every head (in_axes None for X)",
+                    )
+            if got_array.shape == expected.shape and np.all(np.isfinite(got_array)):
+                if not np.allclose(got_array, expected, rtol=1e-4, atol=1e-4):
+                    slips = {
+                        "the hidden layer needs its sigmoid: h = sigmoid(X @ W1 + b1), not X @ W1 + b1": (
+                            _np_head_logits(params, X, sigmoid_hidden=False)
+                        ),
+                        "the output is a logit: return h @ w2 + b2 without a sigmoid": _np_head_logits(
+                            params, X, output_sigmoid=True
+                        ),
+                        "the hidden bias b1 is missing": _np_head_logits(params, X, b1=False),
+                        "the heads' biases b2 are missing": _np_head_logits(params, X, b2="none"),
+                        "every row is the first head's logits: use each head's own w2[i] and b2[i]": np.broadcast_to(
+                            expected[0], expected.shape
+                        ),
+                    }
+                    if n == k:
+                        slips[
+                            "head i's bias b2[i] belongs to row i: it was added to column i (point i); add "
+                            "b2[:, None] to a (k, n) matrix"
+                        ] = _np_head_logits(params, X, b2="columns")
+                    if params["W1"].shape[0] == params["W1"].shape[1]:
+                        slips["W1 is used transposed: its rows are the inputs (x, y), its columns the hidden units"] = (
+                            _np_head_logits(params, X, transpose_W1=True)
+                        )
+                    for message, wrong in slips.items():
+                        if np.allclose(got_array, wrong, rtol=1e-4, atol=1e-4):
+                            return Feedback(False, message)
+        result = compare_arrays(got, expected, name=f"the logits on test problem {i}", rtol=1e-4, atol=1e-4)
         if not result.ok:
             return result
-    return Feedback(True, "logits_fn agrees with the reference on batches of 3 networks of widths 2 and 5")
+    return Feedback(True, "head_logits agrees with the formula for 3 and 4 heads on hidden layers of widths 2, 5 and 3")
 
 
 def _hand_params(params: Any) -> dict[str, np.ndarray]:
@@ -188,52 +221,6 @@ def check_hand_made_hill(params: Any, data: Any, *, target: float = 0.95) -> Fee
     return Feedback(False, f"validation accuracy {acc:.3f} < {target:.2f}: look at where each unit's line lies")
 
 
-@checker("grad_fn", function=True)
-def check_gradients(grad_fn: Callable[[Any, Any, Any], Any]) -> Feedback:
-    """Exercise 6.4: ``grad_fn(params, X, y)`` should return the gradient of ``jaxbook.nn.loss``
-    as a dict with the keys and shapes of ``params``. The reference is the chain rule in float64
-    NumPy, which the unit tests compare with ``jax.grad``.
-    """
-    for i, (params, X, y) in enumerate(_test_problems(), start=1):
-        got = call_student(grad_fn, params, X, y, name="grad_fn", where=f"on test problem {i}")
-        if not isinstance(got, dict) or set(got) != set(PARAM_NAMES):
-            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
-            return Feedback(False, f"grad_fn should return a dict with keys {list(PARAM_NAMES)}; got {keys}")
-        expected = _np_gradients(params, X, y)
-        without = _np_gradients(params, X, y, sigmoid_derivative=False)
-        n = X.shape[0]
-        hints = sample_size_hints(n)
-        hints[float(n)] = "the loss is a mean over the n points: divide the summed gradient by n"
-        hints[1.0 / n] = "you divided by n twice"
-        for name in PARAM_NAMES:
-            result = compare_arrays(
-                got[name],
-                expected[name],
-                name=f"the gradient for {name} on test problem {i}",
-                rtol=1e-3,
-                atol=1e-5,
-                hints=hints,
-            )
-            if not result.ok:
-                got_array = as_array(got[name])
-                if (
-                    name in ("W1", "b1")
-                    and got_array is not None
-                    and got_array.shape == without[name].shape
-                    and np.allclose(got_array, without[name], rtol=1e-3, atol=1e-5)
-                ):
-                    return Feedback(False, f"the gradient for {name} misses the sigmoid's derivative h (1 - h)")
-                return result
-    return Feedback(True, "grad_fn agrees with the chain rule (and jax.grad) on 2 test problems")
-
-
-def _np_deltas(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two backpropagated errors, in float64: dL/dz (n,) and dL/da (n, width), a = X W1 + b1."""
-    h = sigmoid(X @ params["W1"] + params["b1"])
-    delta_out = (sigmoid(h @ params["w2"] + params["b2"]) - y) / X.shape[0]
-    return delta_out, delta_out[:, None] * params["w2"] * h * (1.0 - h)
-
-
 def _pair(got: Any, shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> tuple[Any, Any]:
     if isinstance(got, dict) or not isinstance(got, tuple | list) or len(got) != 2:
         kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, tuple | list) else type(got).__name__
@@ -244,30 +231,181 @@ def _pair(got: Any, shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> tuple[An
     return got[0], got[1]
 
 
+# --- hidden units with any activation ---------------------------------------------------------
+# The references use the NumPy functions below, in float64. The student's function is given JAX
+# versions whose derivative JAX does not know (a custom_jvp rule that raises): they run eagerly,
+# under jax.jit and jax.vmap, but jax.grad or jax.vjp through them stops with NO_JAX_DERIVATIVE.
+
+NO_JAX_DERIVATIVE = "JAX has no derivative for the check's activation"
+
+
+def _np_tanh(a: Any) -> np.ndarray:
+    return np.tanh(np.asarray(a, dtype=np.float64))
+
+
+def _np_tanh_slope(a: Any) -> np.ndarray:
+    return 1.0 - np.tanh(np.asarray(a, dtype=np.float64)) ** 2
+
+
+def _np_softsign(a: Any) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    return a / (1.0 + np.abs(a))
+
+
+def _np_softsign_slope(a: Any) -> np.ndarray:
+    return 1.0 / (1.0 + np.abs(np.asarray(a, dtype=np.float64))) ** 2
+
+
+def _np_sigmoid(a: Any) -> np.ndarray:
+    return sigmoid(np.asarray(a, dtype=np.float64))
+
+
+def _np_sigmoid_slope(a: Any) -> np.ndarray:
+    s = sigmoid(np.asarray(a, dtype=np.float64))
+    return s * (1.0 - s)
+
+
+#: The activations the checks pass, as (name, f, f'), in float64 NumPy.
+ACTIVATIONS = (
+    ("tanh", _np_tanh, _np_tanh_slope),
+    ("softsign a / (1 + |a|)", _np_softsign, _np_softsign_slope),
+    ("sigmoid", _np_sigmoid, _np_sigmoid_slope),
+)
+
+
+def _without_jax_derivative(function: Callable, what: str) -> Callable:
+    """``function`` (written with jax.numpy) as a function JAX can run and jit but not differentiate."""
+    import jax  # the student's code runs on JAX; jax is a dependency of the book
+
+    wrapped = jax.custom_jvp(function)
+
+    @wrapped.defjvp
+    def _no_derivative(primals, tangents):
+        raise TypeError(
+            f"{NO_JAX_DERIVATIVE} ({what}): jax.grad and jax.vjp cannot differentiate through it; "
+            "use the slope that the check passes"
+        )
+
+    return wrapped
+
+
+def _student_activations() -> dict[str, tuple[Callable, Callable]]:
+    """Name -> (activation, slope) as handed to the student's function: jax.numpy, float32 by
+    default, written so that the slopes keep their relative precision where the unit saturates."""
+    import jax
+    import jax.numpy as jnp
+
+    formulas = {
+        "tanh": (jnp.tanh, lambda a: 1.0 / jnp.cosh(a) ** 2),
+        "softsign a / (1 + |a|)": (lambda a: a / (1.0 + jnp.abs(a)), lambda a: 1.0 / (1.0 + jnp.abs(a)) ** 2),
+        "sigmoid": (jax.nn.sigmoid, lambda a: jax.nn.sigmoid(a) * jax.nn.sigmoid(-a)),
+    }
+    return {
+        name: (_without_jax_derivative(f, "activation"), _without_jax_derivative(f_slope, "slope"))
+        for name, (f, f_slope) in formulas.items()
+    }
+
+
+def _activation_cases() -> list[tuple[str, Callable, Callable, dict, np.ndarray, np.ndarray]]:
+    """(name, f, f', params, X, y): tanh and softsign on widths 2 and 5, then the sigmoid."""
+    problems = _test_problems()
+    return [
+        (*ACTIVATIONS[0], *problems[0]),
+        (*ACTIVATIONS[1], *problems[1]),
+        (*ACTIVATIONS[0], *problems[1]),
+        (*ACTIVATIONS[2], *problems[0]),
+    ]
+
+
+def _np_activation_deltas(
+    params: dict, X: np.ndarray, y: np.ndarray, f: Callable, f_slope: Callable, *, slip: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
+    """dL/dz (n,) and dL/da (n, width) for h = f(a), a = X W1 + b1, in float64; ``slip`` names a
+    common mistake, to recognise it."""
+    a = X @ params["W1"] + params["b1"]
+    h = _np_sigmoid(a) if slip == "sigmoid forward" else f(a)
+    p = sigmoid(h @ params["w2"] + params["b2"])
+    delta_out = (p - y) / X.shape[0]
+    slope = {
+        "": f_slope(a),
+        "slope at h": f_slope(h),
+        "sigmoid slope": h * (1.0 - h),
+        "no slope": 1.0,
+        "output slope": (p * (1.0 - p))[:, None],
+        "sigmoid forward": _np_sigmoid_slope(a),
+    }[slip if slip != "no w2" else ""]
+    w2 = 1.0 if slip == "no w2" else params["w2"]
+    return delta_out, delta_out[:, None] * w2 * slope
+
+
+_DELTA_SLIPS = {
+    "slope at h": "the slope is taken at h = f(a); the chain rule needs f'(a), at the pre-activation: slope(a)",
+    "sigmoid slope": "delta_hidden uses the sigmoid's derivative h (1 - h) for every activation; the hidden units use "
+    "the activation passed in, whose derivative is slope(a)",
+    "no slope": "delta_hidden misses the activation's derivative: that is dL/dh; multiply by slope(a) to get dL/da",
+    "output slope": "delta_hidden uses the output's derivative p (1 - p); the hidden units need their own slope(a)",
+    "no w2": "delta_hidden misses the output weight w2: the error reaches unit j through w2[j]",
+    "sigmoid forward": "these are the errors of sigmoid hidden units: compute h = activation(X @ W1 + b1) with the "
+    "activation passed in, and its slope with slope",
+}
+
+
+def _call_with_activation(function: Any, args: tuple, *, name: str, where: str) -> Any:
+    try:
+        return call_student(function, *args, name=name, where=where)
+    except StudentError as exc:
+        message = exc.feedback.message
+        if NO_JAX_DERIVATIVE in message:
+            raise fail(
+                f"{name} differentiated the activation with JAX {where} (jax.grad or jax.vjp): the check's activation "
+                "and slope are functions whose derivative JAX does not know. Apply the chain rule yourself: compute "
+                "a, then activation(a) and slope(a) as arrays"
+            ) from None
+        if "not a valid JAX type" in message or "as an abstract array" in message:
+            raise fail(
+                f"{name} is jitted with activation and slope as traced arguments {where}, and jax.jit can only trace "
+                "arrays: that is no slip in the chain rule; mark them static, "
+                'jax.jit(..., static_argnames=("activation", "slope")), or leave out jax.jit'
+            ) from None
+        if "Tracer" in message:
+            raise fail(
+                f"{message}. (Under jax.jit or jax.grad, NumPy functions such as np.tanh cannot take traced arrays: "
+                "use jax.numpy, or leave out jax.jit; the check's own activation and slope accept traced arrays)"
+            ) from None
+        raise
+
+
 @checker("deltas_fn", function=True)
-def check_deltas(deltas_fn: Callable[[Any, Any, Any], Any]) -> Feedback:
-    """Exercise 6.3: ``deltas_fn(params, X, y)`` should return the backpropagated errors
-    ``(delta_out, delta_hidden)``: the derivative of the mean cross-entropy with respect to each
-    logit, shape ``(n,)``, and with respect to each hidden pre-activation ``X @ W1 + b1``, shape
-    ``(n, width)``. These intermediate quantities are what backpropagation computes and
-    ``jax.grad`` of the parameters does not return; the reference is the chain rule in float64.
+def check_activation_deltas(deltas_fn: Callable[..., Any]) -> Feedback:
+    """Exercise 6.3: ``deltas_fn(params, X, y, activation, slope)`` should return the backpropagated
+    errors ``(delta_out, delta_hidden)`` of a network whose hidden units are ``h = activation(a)``,
+    ``a = X @ W1 + b1``: the derivative of the mean cross-entropy with respect to each logit,
+    shape ``(n,)``, and with respect to each pre-activation, shape ``(n, width)``.
+
+    ``activation`` and ``slope`` (its derivative; tanh, softsign, the sigmoid) are functions JAX
+    can run and jit but not differentiate: the answer must apply the chain rule through the hidden
+    layer itself, and a jitted answer (activation and slope static) is accepted. The reference is the chain rule in float64, which the unit tests compare with
+    ``jax.grad`` of the same network written with JAX's own activations.
     """
-    for i, (params, X, y) in enumerate(_test_problems(), start=1):
+    given = _student_activations()
+    for i, (act_name, f, f_slope, params, X, y) in enumerate(_activation_cases(), start=1):
         n, width = X.shape[0], params["w2"].shape[0]
-        got = call_student(deltas_fn, params, X, y, name="deltas_fn", where=f"on test problem {i}")
+        where = f"on test problem {i} ({act_name}, width {width})"
+        got = _call_with_activation(deltas_fn, (params, X, y, *given[act_name]), name="deltas_fn", where=where)
         got_out, got_hidden = _pair(got, ((n,), (n, width)))
-        delta_out, delta_hidden = _np_deltas(params, X, y)
+        delta_out, delta_hidden = _np_activation_deltas(params, X, y, f, f_slope)
         out_array = as_array(got_out)
         if out_array is not None and out_array.shape == (n,):
-            p = sigmoid(_np_logits(params, X))
+            p = sigmoid(f(X @ params["W1"] + params["b1"]) @ params["w2"] + params["b2"])
             if np.allclose(out_array, p / n, rtol=1e-3, atol=1e-7) or np.allclose(out_array, p, rtol=1e-3):
                 return Feedback(False, "delta_out is the derivative of the loss, p - y (over n), not the probability p")
+            wrong_out, _ = _np_activation_deltas(params, X, y, f, f_slope, slip="sigmoid forward")
+            if act_name != "sigmoid" and np.allclose(out_array, wrong_out, rtol=1e-3, atol=1e-7):
+                return Feedback(False, _DELTA_SLIPS["sigmoid forward"])
         hints = sample_size_hints(n)
         hints[float(n)] = "the loss is a mean over the n points: delta_out is (p - y) / n"
         hints[1.0 / n] = "you divided by n twice"
-        result = compare_arrays(
-            got_out, delta_out, name=f"delta_out on test problem {i}", rtol=1e-3, atol=1e-7, hints=hints
-        )
+        result = compare_arrays(got_out, delta_out, name=f"delta_out {where}", rtol=1e-3, atol=1e-7, hints=hints)
         if not result.ok:
             return result
         hidden_array = as_array(got_hidden)
@@ -276,30 +414,79 @@ def check_deltas(deltas_fn: Callable[[Any, Any, Any], Any]) -> Feedback:
                 False,
                 f"delta_hidden has shape ({width},): keep one row per point, shape ({n}, {width}); sum only for b1",
             )
-        if hidden_array is not None and hidden_array.shape == delta_hidden.shape:
-            h = sigmoid(X @ params["W1"] + params["b1"])
-            slips = {
-                "delta_hidden misses the sigmoid's derivative h (1 - h): that is dL/dh, not dL/da": delta_out[:, None]
-                * params["w2"],
-                "delta_hidden uses the output's derivative p (1 - p); the hidden units need their own h (1 - h)": (
-                    delta_out[:, None]
-                    * params["w2"]
-                    * (sigmoid(_np_logits(params, X)) * (1 - sigmoid(_np_logits(params, X))))[:, None]
-                ),
-                "delta_hidden misses the output weight w2: the error reaches unit j through w2[j]": delta_out[:, None]
-                * h
-                * (1 - h),
-            }
-            if not np.allclose(hidden_array, delta_hidden, rtol=1e-3, atol=1e-8):
-                for message, wrong in slips.items():
-                    if np.allclose(hidden_array, wrong, rtol=1e-3, atol=1e-8):
-                        return Feedback(False, message)
+        if (
+            hidden_array is not None
+            and hidden_array.shape == delta_hidden.shape
+            and not np.allclose(hidden_array, delta_hidden, rtol=1e-3, atol=1e-8)
+        ):
+            for slip, message in _DELTA_SLIPS.items():
+                if slip == "sigmoid slope" and act_name == "sigmoid":
+                    continue
+                _, wrong = _np_activation_deltas(params, X, y, f, f_slope, slip=slip)
+                if np.allclose(hidden_array, wrong, rtol=1e-3, atol=1e-8):
+                    return Feedback(False, message)
         result = compare_arrays(
-            got_hidden, delta_hidden, name=f"delta_hidden on test problem {i}", rtol=1e-3, atol=1e-8, hints=hints
+            got_hidden, delta_hidden, name=f"delta_hidden {where}", rtol=1e-3, atol=1e-8, hints=hints
         )
         if not result.ok:
             return result
-    return Feedback(True, "deltas_fn returns the backpropagated errors of both layers on 2 test problems")
+    return Feedback(
+        True,
+        "deltas_fn carries the errors through tanh, softsign and sigmoid units by the chain rule (4 test problems)",
+    )
+
+
+def _np_activation_gradients(
+    params: dict, X: np.ndarray, y: np.ndarray, f: Callable, f_slope: Callable, *, slip: str = ""
+) -> dict:
+    """The gradient of the mean cross-entropy for hidden units h = f(a), by the chain rule in float64."""
+    h = f(X @ params["W1"] + params["b1"])
+    delta_out, delta_hidden = _np_activation_deltas(params, X, y, f, f_slope, slip=slip)
+    return {"W1": X.T @ delta_hidden, "b1": delta_hidden.sum(axis=0), "w2": h.T @ delta_out, "b2": delta_out.sum()}
+
+
+@checker("grad_fn", function=True)
+def check_activation_gradients(grad_fn: Callable[..., Any]) -> Feedback:
+    """Exercise 6.4: ``grad_fn(params, X, y, activation, slope)`` should return the gradient of the
+    mean cross-entropy of a network with hidden units ``h = activation(X @ W1 + b1)``, as a dict
+    with the keys and shapes of ``params``. ``activation`` and ``slope`` cannot be differentiated
+    by JAX, as for :func:`check_activation_deltas`; the reference is the chain rule in float64 NumPy, which
+    the unit tests compare with ``jax.grad``.
+    """
+    given = _student_activations()
+    for i, (act_name, f, f_slope, params, X, y) in enumerate(_activation_cases(), start=1):
+        width = params["w2"].shape[0]
+        where = f"on test problem {i} ({act_name}, width {width})"
+        got = _call_with_activation(grad_fn, (params, X, y, *given[act_name]), name="grad_fn", where=where)
+        if not isinstance(got, dict) or set(got) != set(PARAM_NAMES):
+            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+            return Feedback(False, f"grad_fn should return a dict with keys {list(PARAM_NAMES)}; got {keys}")
+        expected = _np_activation_gradients(params, X, y, f, f_slope)
+        n = X.shape[0]
+        hints = sample_size_hints(n)
+        hints[float(n)] = "the loss is a mean over the n points: divide the summed gradient by n"
+        hints[1.0 / n] = "you divided by n twice"
+        for name in PARAM_NAMES:
+            result = compare_arrays(
+                got[name], expected[name], name=f"the gradient for {name} {where}", rtol=1e-3, atol=1e-5, hints=hints
+            )
+            if result.ok:
+                continue
+            got_array = as_array(got[name])
+            if got_array is not None and got_array.shape == expected[name].shape:
+                for slip, message in _DELTA_SLIPS.items():
+                    if slip == "sigmoid slope" and act_name == "sigmoid":
+                        continue
+                    wrong = _np_activation_gradients(params, X, y, f, f_slope, slip=slip)[name]
+                    if np.allclose(got_array, wrong, rtol=1e-3, atol=1e-5):
+                        return Feedback(
+                            False,
+                            f"the gradient for {name}: {message.replace('delta_hidden', 'the error at the hidden layer')}",
+                        )
+            return result
+    return Feedback(
+        True, "grad_fn agrees with the chain rule through tanh, softsign and sigmoid units (4 test problems)"
+    )
 
 
 #: Keys and initial scales on which check_initial_spread calls the student's function.

@@ -14,7 +14,7 @@ import numpy as np
 import optax
 
 from jaxbook.checks._compare import as_array, compare_arrays
-from jaxbook.checks._core import Feedback, call_student, checker, fail
+from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
 from jaxbook.checks._references import binary_cross_entropy, sigmoid
 
 
@@ -84,43 +84,143 @@ def _test_grads(seed: int) -> dict[str, np.ndarray]:
     }
 
 
-@checker("first_step", function=True)
-def check_adam_first_step(first_step: Callable[[Any, float], Any]) -> Feedback:
-    """Exercise 7.2: ``first_step(grads, lr)`` should return Adam's first update (from a fresh
-    state) for a pytree of gradients, as ``optax.adam(lr)`` computes it.
+def _np_adam_updates(
+    grads: np.ndarray,
+    lr: float,
+    bias_correction: bool,
+    *,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    slip: str = "",
+) -> np.ndarray:
+    """Adam's updates for a sequence of gradients (first axis: the step), from m = s = 0, in
+    float64; ``slip`` names a common mistake, to recognise it."""
+    if slip == "swapped":
+        b1, b2 = b2, b1
+    grads = np.asarray(grads, dtype=np.float64)
+    m = np.zeros_like(grads[0])
+    s = np.zeros_like(grads[0])
+    updates = []
+    for t, g in enumerate(grads, start=1):
+        if slip == "fresh state":
+            m, s = np.zeros_like(g), np.zeros_like(g)
+        m = b1 * m + (g if slip == "heavy ball" else (1 - b1) * g)
+        s = b2 * s + (1 - b2) * g**2
+        step = 1 if slip == "fresh state" else t
+        m_hat, s_hat = (m / (1 - b1**step), s / (1 - b2**step)) if bias_correction else (m, s)
+        if bias_correction and slip == "m only":
+            s_hat = s
+        if bias_correction and slip == "s only":
+            m_hat = m
+        denominator = np.sqrt(s_hat + eps) if slip == "eps inside" else np.sqrt(s_hat) + eps
+        updates.append(-lr * m_hat / denominator)
+    return np.stack(updates)
+
+
+def _optax_adam_updates(grads: np.ndarray, lr: float) -> np.ndarray:
+    # optax.adam(lr) fed the gradients one step after the other from one fresh state (float32)
+    tx = optax.adam(lr)
+    grads = jnp.asarray(grads, dtype=jnp.float32)
+    state = tx.init(grads[0])
+    updates = []
+    for g in grads:
+        update, state = tx.update(g, state)
+        updates.append(update)
+    return np.asarray(jnp.stack(updates), dtype=np.float64)
+
+
+def _adam_cases() -> list[tuple[str, np.ndarray, float]]:
+    """(description, gradients, lr): random gradients of one and of three parameters, gradients
+    that change sign, and a constant tiny gradient, where eps matters."""
+    rng = np.random.default_rng(702)
+    return [
+        ("6 random gradients of one parameter", rng.normal(size=6).astype(np.float32), 0.05),
+        (
+            "5 steps of three parameters, gradients of different sizes",
+            (rng.normal(size=(5, 3)) * [10.0, 1.0, 0.01]).astype(np.float32),
+            0.03,
+        ),
+        ("gradients that change sign", np.array([2.0, -1.0, 0.5, -3.0, 1.0], dtype=np.float32), 0.2),
+        ("a constant gradient of 1e-7", np.full(4, 1e-7, dtype=np.float32), 0.1),
+    ]
+
+
+_ADAM_SLIPS = {
+    "fresh state": "every update is computed as a first step: m and s must be carried from one step to the next "
+    "(start them at zero once, before the loop)",
+    "eps inside": "eps is inside the square root; Adam (and optax.adam) divides by sqrt(s_hat) + eps, which matters "
+    "when the gradient is as small as 1e-7",
+    "heavy ball": "m is a running mean: m <- b1 m + (1 - b1) g, not b1 m + g",
+    "swapped": "b1 and b2 are swapped: b1 = 0.9 averages the gradients, b2 = 0.999 their squares",
+    "m only": "only m is bias-corrected: divide s by 1 - b2**t as well",
+    "s only": "only s is bias-corrected: divide m by 1 - b1**t as well",
+}
+
+
+@checker("adam_updates", function=True)
+def check_adam_updates(adam_updates: Callable[..., Any]) -> Feedback:
+    """Exercise 7.2: ``adam_updates(grads, lr, bias_correction)`` should return Adam's updates
+    (b1 = 0.9, b2 = 0.999, eps = 1e-8 outside the square root, m and s starting at zero) for the
+    gradients ``grads`` of successive steps (first axis: the step), shaped like ``grads``, with or
+    without the bias correction. Optax has no Adam without it.
+
+    The references: ``optax.adam(lr)`` step after step when ``bias_correction`` is true, and the
+    formulas in float64 NumPy when it is false (the unit tests check that the same formulas with
+    the correction give optax's updates).
     """
-    for i, (seed, lr) in enumerate([(1, 0.1), (2, 0.03)], start=1):
-        grads = jax.tree.map(lambda g: np.asarray(g, dtype=np.float32), _test_grads(seed))
-        tx = optax.adam(lr)
-        expected, _ = tx.update(grads, tx.init(grads))
-        got = call_student(first_step, grads, lr, name="first_step", where=f"on test input {i}")
-        if not isinstance(got, dict) or set(got) != set(grads):
-            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
-            return Feedback(
-                False, f"first_step should return a dict with the keys of grads {sorted(grads)}; got {keys}"
+    for i, (description, grads, lr) in enumerate(_adam_cases(), start=1):
+        for correction in (False, True):
+            where = f"with bias_correction={correction} on {description} (lr={lr})"
+            got = call_on_jax_arrays(
+                adam_updates, grads.copy(), lr, correction, name="adam_updates", where=f"on test input {i}, {where}"
             )
-        for name in grads:
-            result = compare_arrays(
-                got[name],
-                np.asarray(expected[name]),
-                name=f"the update of {name} (test {i})",
-                rtol=1e-3,
-                atol=1e-6,
-                hints={
-                    -1.0: "an update is subtracted: it is -lr times the step",
-                    float(
-                        0.1 / np.sqrt(0.001)
-                    ): "bias correction: divide m by 1 - b1 = 0.1 and v by 1 - b2 = 0.001 at step 1",
-                },
-            )
-            if not result.ok:
-                if "wrong sign" in result.message:
+            expected = _optax_adam_updates(grads, lr) if correction else _np_adam_updates(grads, lr, False)
+            got_array = as_array(got)
+            if (
+                got_array is not None
+                and got_array.shape == expected.shape
+                and np.allclose(got_array, expected, rtol=1e-3, atol=1e-7 * lr)
+            ):
+                continue
+            if got_array is not None and got_array.shape == expected.shape:
+                if not np.all(np.isfinite(got_array)):
                     return Feedback(
                         False,
-                        f"{result.message}: optax returns updates to ADD to the parameters, so Adam's is -lr m/(sqrt(v) + eps)",
+                        f"adam_updates contains NaN or infinity {where}: is the step t counted from 1? At t = 0 the "
+                        "correction 1 - b1**t is zero",
                     )
+                other = _np_adam_updates(grads, lr, not correction)
+                if np.allclose(got_array, other, rtol=1e-3, atol=1e-7 * lr):
+                    if correction:
+                        message = (
+                            "these updates have no bias correction: with bias_correction=True divide m by "
+                            "1 - b1**t and s by 1 - b2**t, with t = 1 at the first step"
+                        )
+                    else:
+                        message = "these updates are bias-corrected: with bias_correction=False use m and s as they are"
+                    return Feedback(False, f"{where}: {message}")
+                if np.allclose(-got_array, expected, rtol=1e-3, atol=1e-7 * lr):
+                    return Feedback(
+                        False,
+                        f"{where}: the updates have the wrong sign; an update is ADDED to the parameters, -lr m/(sqrt(s) + eps)",
+                    )
+                if np.allclose(got_array * lr, expected, rtol=1e-3, atol=1e-7 * lr):
+                    return Feedback(False, f"{where}: the updates are not multiplied by the learning rate lr")
+                if np.allclose(got_array, np.abs(expected), rtol=1e-3, atol=1e-7 * lr) and np.any(expected > 0):
+                    return Feedback(False, f"{where}: these are the sizes |u_t|; return the signed updates")
+                for slip, message in _ADAM_SLIPS.items():
+                    wrong = _np_adam_updates(grads, lr, correction, slip=slip)
+                    if np.allclose(got_array, wrong, rtol=1e-3, atol=1e-7 * lr):
+                        return Feedback(False, f"{where}: {message}")
+            result = compare_arrays(got, expected, name=f"the updates {where}", rtol=1e-3, atol=1e-7 * lr)
+            if not result.ok:
                 return result
-    return Feedback(True, "first_step matches optax.adam: every first step has size lr, whatever the gradient's scale")
+    return Feedback(
+        True,
+        "adam_updates matches optax.adam with the bias correction and the formulas without it: uncorrected, the "
+        "first steps are several times lr",
+    )
 
 
 def _first_update(tx: Any, grads: dict, params: dict, *, name: str) -> np.ndarray:

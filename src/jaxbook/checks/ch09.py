@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxbook.checks._compare import as_array, as_whole_number, compare_arrays
-from jaxbook.checks._core import Feedback, StudentError, call_jitted, call_on_jax_arrays, call_student, checker, fail
+from jaxbook.checks._core import Feedback, StudentError, call_jitted, call_on_jax_arrays, checker, fail
 from jaxbook.checks._references import sigmoid
 
 _TRACED_ERRORS = ("TracerIntegerConversionError", "ConcretizationTypeError", "TracerBoolConversionError")
@@ -23,61 +23,149 @@ def _traced_argument_error(feedback: Feedback) -> bool:
     return any(f"raised {name}" in feedback.message for name in _TRACED_ERRORS)
 
 
-def _traced_inputs(function: Any, *args: Any) -> int | None:
-    """How many of ``args`` a jitted ``function`` traces (the others are static); None if unknown."""
-    try:
-        return len(function.trace(*args).jaxpr.in_avals)
-    except Exception:
-        return None
+#: The calls check_static_choice makes, as (rows of X, kind, delta): both kinds, three values of
+#: delta, two batch sizes.
+_ROBUST_CALLS = (
+    (40, "squared", 1.0),
+    (40, "huber", 1.0),
+    (40, "huber", 0.5),
+    (40, "huber", 2.0),
+    (25, "huber", 1.0),
+    (25, "squared", 2.0),
+)
 
 
-@checker("power_jit", function=True)
-def check_static_power(power_jit: Callable[[Any, int], Any]) -> Feedback:
-    """Exercise 9.1: ``power_jit(x, n)`` should be a jitted ``x ** n`` with ``n`` static.
+def _robust_problem(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(b, X, y)`` with residuals spread over both sides of every delta the check uses."""
+    rng = np.random.default_rng(90 + n)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    y = (2.0 * rng.normal(size=n)).astype(np.float32)
+    b = rng.normal(size=3).astype(np.float32)
+    return b, X, y
 
-    Besides the values for n = 0, 1, 3, 5, the check traces ``power_jit`` once and counts its
-    traced inputs: a function in which ``n`` is traced (``jax.jit(lambda x, n: x ** n)``, or a
-    ``fori_loop`` up to a traced ``n``) computes the right numbers but is not what is asked.
+
+def _robust_losses(b: np.ndarray, X: np.ndarray, y: np.ndarray, kind: str, delta: float) -> dict[str, float]:
+    """The loss, in float64, and what the usual slips compute instead: {name: value}."""
+    r = X.astype(np.float64) @ b.astype(np.float64) - y
+    a = np.abs(r)
+    if kind != "huber":
+        return {"right": float(np.mean(r**2))}
+    return {
+        "right": float(np.mean(np.where(a <= delta, r**2, 2 * delta * a - delta**2))),
+        "no offset": float(np.mean(np.where(a <= delta, r**2, 2 * delta * a))),
+        "swapped": float(np.mean(np.where(a <= delta, 2 * delta * a - delta**2, r**2))),
+    }
+
+
+_ROBUST_SLIPS = {
+    "no offset": "beyond delta the loss is 2 delta |r| - delta**2: without the - delta**2 it jumps at |r| = delta",
+    "swapped": "the two branches are swapped: r**2 where |r| <= delta, the straight line 2 delta |r| - delta**2 beyond",
+}
+
+
+def _static_arguments_message(message: str) -> str | None:
+    """What a failed call of robust_loss_jit says about the arguments made static, if anything."""
+    if "'str'" in message and ("as an abstract array" in message or "not a valid JAX type" in message):
+        return (
+            "jit could not trace kind: it is a Python string that chooses which code runs, and only arrays "
+            "and numbers can be traced. Make kind static, jax.jit(robust_loss, static_argnames='kind'); "
+            "delta, a number the loss computes with, stays traced"
+        )
+    if "Non-hashable static arguments" in message:
+        return (
+            "an array (b, X or y) was made static: a static argument must be hashable, and is compiled into "
+            "the program, so every new batch would compile again. Make only kind static"
+        )
+    if any(f"raised {name}" in message for name in _TRACED_ERRORS):
+        return (
+            f"{message.split(':')[0]}: a Python if (or float(), min, max, and/or) on a traced value, delta or "
+            "the residuals. Only kind is static: delta must stay traced, and the test |r| <= delta is on the "
+            "residuals, which are data whatever is static: compute both branches and choose with "
+            "jnp.where(jnp.abs(r) <= delta, ...)"
+        )
+    return None
+
+
+@checker("robust_loss_jit", function=True)
+def check_static_choice(robust_loss_jit: Callable[..., Any]) -> Feedback:
+    """Exercise 9.1: ``robust_loss_jit(b, X, y, kind, delta)`` should be ``jax.jit`` of the mean
+    squared error (``kind="squared"``) or the mean of ``h(r) = r**2`` for ``|r| <= delta`` and
+    ``2 delta |r| - delta**2`` beyond (``kind="huber"``), of the residuals ``r = X b - y``, with
+    ``kind`` static and ``delta`` traced.
+
+    The check makes the six calls of ``_ROBUST_CALLS`` and compares with the same losses in
+    float64 NumPy. Then it traces ``robust_loss_jit`` to see which arguments it compiles into the
+    program: ``kind`` must be (a string cannot be traced), ``delta`` must not (each new value
+    would compile again), and so it counts the programs that the six calls compile, one per
+    distinct (shapes, static values). Named: nothing static or the wrong argument static (the
+    string reaches the tracer), an array made static (unhashable), a Python ``if`` on the
+    residuals, ``delta`` static too, a function that is not jitted, the textbook Huber loss (half
+    this one), the line without ``- delta**2``, the branches swapped, a sum instead of a mean.
 
     Example:
-      >>> import jax.numpy as jnp
-      >>> check_static_power(jax.jit(lambda x, n: x**n, static_argnames="n"))
-      Correct: power_jit is jitted with n static and agrees with x ** n for n = 0, 1, 3, 5
+      >>> def robust_loss(b, X, y, kind, delta):
+      ...     r = X @ b - y
+      ...     if kind == "huber":
+      ...         return jnp.mean(jnp.where(jnp.abs(r) <= delta, r**2, 2 * delta * jnp.abs(r) - delta**2))
+      ...     return jnp.mean(r**2)
+      >>> check_static_choice(jax.jit(robust_loss, static_argnames="kind"))  # doctest: +ELLIPSIS
+      Correct: robust_loss_jit agrees with both losses, with kind static and delta traced: ...
     """
-    x = np.array([1.5, -2.0, 0.5, 3.0], dtype=np.float32)
-    for n in (0, 1, 3, 5):
+    for n, kind, delta in _ROBUST_CALLS:
+        b, X, y = _robust_problem(n)
+        call = f"robust_loss_jit(b, X, y, {kind!r}, {delta}) with {n} rows"
         try:
-            got = call_student(power_jit, jnp.asarray(x), n, name="power_jit", where=f"for n = {n}")
+            got = call_on_jax_arrays(robust_loss_jit, b, X, y, kind, delta, name="robust_loss_jit", where=f"in {call}")
         except StudentError as exc:
-            if _traced_argument_error(exc.feedback):
-                raise fail(
-                    f"{exc.feedback.message.split(':')[0]}: n is traced, so range(n) has no value. "
-                    "Declare it static: jax.jit(power, static_argnames='n')"
-                ) from None
+            message = _static_arguments_message(exc.feedback.message)
+            if message is not None:
+                raise fail(message) from None
             raise
+        values = _robust_losses(b, X, y, kind, delta)
         got_array = as_array(got)
-        expected = x.astype(np.float64) ** n
-        if got_array is not None and got_array.shape == x.shape and not np.allclose(got_array, expected, rtol=1e-5):
-            for shift, what in ((1, "one multiplication too many"), (-1, "one multiplication too few")):
-                if n + shift >= 0 and np.allclose(got_array, x.astype(np.float64) ** (n + shift), rtol=1e-5):
-                    return Feedback(
-                        False, f"power_jit(x, {n}) is x ** {n + shift}: {what}. Start from ones and multiply n times"
-                    )
-        result = compare_arrays(got, expected, name=f"power_jit(x, {n})", rtol=1e-5, atol=1e-6)
+        if got_array is not None and got_array.shape == (n,):
+            return Feedback(False, f"{call} returned one loss per example, shape ({n},): return their mean")
+        if got_array is not None and got_array.size == 1 and np.isfinite(got_array).all():
+            value = float(got_array.reshape(()))
+            for slip, text in _ROBUST_SLIPS.items():
+                if slip in values and np.isclose(value, values[slip], rtol=1e-4, atol=1e-5):
+                    return Feedback(False, f"{call}: {text}")
+        hints = {float(n): f"that is a sum over the {n} examples: the loss is their mean"}
+        if kind == "huber":
+            hints[0.5] = (
+                "that is the textbook Huber loss, r**2 / 2 and delta (|r| - delta / 2); this exercise's is "
+                "twice it, r**2 and 2 delta |r| - delta**2, so that it equals the squared error for small residuals"
+            )
+        result = compare_arrays(got, values["right"], name=call, rtol=1e-4, atol=1e-5, hints=hints)
         if not result.ok:
             return result
-    if not hasattr(power_jit, "lower"):
-        return Feedback(
-            False, "power_jit gives the right numbers but is not jitted: wrap it, jax.jit(power, static_argnames='n')"
-        )
-    if (_traced_inputs(power_jit, jnp.asarray(x), 3) or 1) > 1:
+    if not hasattr(robust_loss_jit, "trace"):
         return Feedback(
             False,
-            "power_jit gives the right numbers, but n is traced, not static: jax.jit compiles one program for "
-            "every n, with n as a run-time value. Declare it static, jax.jit(power, static_argnames='n'), so that "
-            "each n gets its own program with the loop unrolled",
+            "the losses are right, but robust_loss_jit is not jitted: it should be "
+            "jax.jit(robust_loss, static_argnames=...) with the arguments you chose static",
         )
-    return Feedback(True, "power_jit is jitted with n static and agrees with x ** n for n = 0, 1, 3, 5")
+    programs = set()
+    for n, kind, delta in _ROBUST_CALLS:
+        b, X, y = (jnp.asarray(a) for a in _robust_problem(n))
+        try:
+            in_avals = tuple(robust_loss_jit.trace(b, X, y, kind, delta).jaxpr.in_avals)
+        except Exception:  # cannot look inside: the values were right, say no more than that
+            return Feedback(True, "robust_loss_jit is jitted and agrees with both losses on the check's 6 calls")
+        delta_traced = any(aval.shape == () for aval in in_avals)
+        programs.add((n, kind) if delta_traced else (n, kind, delta))
+    if not delta_traced:
+        return Feedback(
+            False,
+            f"the losses are right, but delta is static too: it is compiled into the program, so each new delta "
+            f"compiles again ({len(programs)} programs for the {len(_ROBUST_CALLS)} calls). A number you tune over "
+            "many values should stay traced: make only kind static",
+        )
+    return Feedback(
+        True,
+        f"robust_loss_jit agrees with both losses, with kind static and delta traced: the {len(_ROBUST_CALLS)} "
+        f"calls compile {len(programs)} programs, one per pair (kind, number of rows); a new delta reuses one",
+    )
 
 
 def _logistic_problems() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -338,128 +426,175 @@ def _primitives(jaxpr: Any) -> set[str]:
     return names
 
 
-def _full_batch_grad(model: Any, X: Any, y: Any) -> Any:
-    from flax import nnx
-
-    from jaxbook import flax_models
-
-    return nnx.jit(nnx.grad(flax_models.softmax_loss))(model, X, y)
+# --- the padded batch with shard_map ----------------------------------------------------------------
 
 
-@checker("data_parallel_grads", function=True)
-def check_data_parallel_grads(data_parallel_grads: Callable[..., Any], mesh: jax.sharding.Mesh) -> Feedback:
-    """Exercise 9.5: ``data_parallel_grads(params, X, y)`` should be the gradient of
-    ``flax_models.softmax_loss`` for the hill classifier ``MLP(2, [8], 2)``, with ``params`` the
-    ``nnx.Param`` state of ``nnx.split(model, nnx.Param)``, computed with ``jax.shard_map`` over
-    ``mesh``: on each device the gradient of ``lax.pmean`` of its rows' loss over ``"data"`` (with
-    ``check_vma=False``, equivalently, ``lax.pmean`` of each device's gradient).
+def _padded_problems(devices: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Two logistic-regression batches ``(w, X, y, mask)`` of ``devices`` equal blocks, in which the
+    blocks hold different numbers of real rows: a random mask (the masked-out rows hold numbers
+    too), and a batch padded at the end with rows of zeros."""
+    rng = np.random.default_rng(29)
+    problems = []
+    for block, d, padding in ((12, 3, None), (10, 2, 3)):
+        rows = devices * block
+        X = rng.normal(size=(rows, d)).astype(np.float32)
+        y = (rng.uniform(size=rows) < 0.5).astype(np.float32)
+        w = rng.normal(size=d).astype(np.float32)
+        mask = np.ones(rows, dtype=np.float32)
+        if padding is None:
+            for device in range(devices):  # 2 to block - 1 real rows, at random places, a different count per block
+                keep = 2 + (7 * device + 3) % (block - 2)
+                dropped = rng.permutation(block)[keep:]
+                mask[device * block + dropped] = 0.0
+        else:
+            mask[rows - padding :] = 0.0
+            X[rows - padding :], y[rows - padding :] = 0.0, 0.0
+        problems.append((w, X, y, mask))
+    return problems
 
-    The reference is ``nnx.grad`` of the loss on the whole batch, on one device, for two random
-    initialisations. The check also looks inside the traced function for ``shard_map`` and a
-    collective, so the automatic (compiler-partitioned) gradient is not taken for the hand-written
-    one.
+
+def _masked_grads(w, X, y, mask, devices: int) -> dict[str, np.ndarray]:
+    """The gradient over the real rows, in float64, and what the usual slips compute instead."""
+    w, X, y, mask = (np.asarray(a, dtype=np.float64) for a in (w, X, y, mask))
+    per_row = (sigmoid(X @ w) - y)[:, None] * X  # the gradient of softplus(z) - y z for each row
+    sums = (mask[:, None] * per_row).reshape(devices, -1, X.shape[1]).sum(axis=1)  # one row per device
+    counts = mask.reshape(devices, -1).sum(axis=1)
+    right = sums.sum(axis=0) / counts.sum()
+    mean_of_means = (sums / counts[:, None]).mean(axis=0)
+    return {
+        "right": right,
+        "mean of means": mean_of_means,
+        "sum of means": devices * mean_of_means,
+        "no mask": per_row.mean(axis=0),
+        "all rows": sums.sum(axis=0) / len(y),
+        "first device": sums[0] / counts[0],
+        "first device's sum": sums[0] / counts.sum(),
+        "first device's sum, times devices": devices * sums[0] / counts.sum(),
+        "devices times": devices * right,
+        "over devices": right / devices,
+    }
+
+
+def _masked_slips(devices: int) -> dict[str, str]:
+    return {
+        "mean of means": (
+            "that is the mean of the devices' mean losses: it weights every device alike, but they hold "
+            "different numbers of real rows. Add the masked losses and the real rows over the devices, "
+            "lax.psum(sum, 'data') / lax.psum(count, 'data')"
+        ),
+        "sum of means": (
+            "that is the sum of the devices' mean gradients (inside shard_map, jax.grad with respect to the "
+            "replicated w adds up what every device contributes): divide the psum of the masked sums by the "
+            "psum of the real rows, lax.psum(sum, 'data') / lax.psum(count, 'data')"
+        ),
+        "no mask": "the padding rows were counted: multiply each row's loss by its mask, and divide by the real rows",
+        "all rows": (
+            "you divided by every row, padding included: divide by the number of real rows, "
+            "lax.psum(jnp.sum(mask), 'data')"
+        ),
+        "first device": (
+            "that is the mean over the first device's real rows only: the devices' sums were never combined "
+            "(lax.psum over 'data')"
+        ),
+        "first device's sum": (
+            "that is the first device's masked sum only, divided by all the real rows: add the devices' "
+            "gradients with lax.psum (with check_vma=False, the gradient stays per device)"
+        ),
+        "first device's sum, times devices": (
+            f"that is {devices} times the first device's gradient alone: with check_vma=False, jax.grad does not "
+            f"add up the devices' contributions to the shared w, and the psum in the loss multiplies its gradient "
+            f"by {devices}. With check_vma=False, add the devices' gradients with lax.psum; with the default "
+            "check_vma, differentiate the psum'd loss"
+        ),
+        "devices times": (
+            f"the gradient is {devices} times too large: inside shard_map the gradient with respect to the "
+            "replicated w is already summed over the devices, and a psum after jax.grad sums again. "
+            "Differentiate the psum'd loss instead (or use check_vma=False)"
+        ),
+        "over devices": (
+            f"the gradient is {devices} times too small: lax.pmean divides by the number of devices; the "
+            "weighted mean is lax.psum(sum) / lax.psum(count), with no other division"
+        ),
+    }
+
+
+@checker("masked_logistic_grad", function=True)
+def check_masked_grad(masked_logistic_grad: Callable[..., Any], mesh: jax.sharding.Mesh) -> Feedback:
+    """Exercise 9.5: ``masked_logistic_grad(w, X, y, mask)`` should be the gradient of the masked mean
+    logistic loss ``sum_i m_i l_i(w) / sum_i m_i``, ``l_i = softplus(x_i . w) - y_i x_i . w``,
+    computed with ``jax.shard_map`` over ``mesh`` (``w`` replicated, the rows split over ``"data"``).
+
+    The reference is ``X_real^T (sigmoid(X_real w) - y_real) / n_real`` over the real rows, in
+    float64 NumPy, on two batches whose blocks hold different numbers of real rows (a random
+    mask; padding at the end). Named: the mean of the devices' means, the padding counted, the
+    division by every row, one device's rows only, a psum after ``jax.grad`` (the devices' count
+    too many), a ``pmean`` too many, stacked outputs, boolean indexing. The check also looks
+    inside the traced function for ``shard_map`` and a collective.
     """
-    from flax import nnx
     from jax.sharding import NamedSharding, PartitionSpec
 
-    from jaxbook import flax_models, hill
-
+    if not isinstance(mesh, jax.sharding.Mesh):
+        return Feedback(False, f"the second argument should be the chapter's mesh, a jax.sharding.Mesh; got {mesh!r}")
     devices = mesh.shape.get("data") if hasattr(mesh.shape, "get") else None
     if not devices:
         return Feedback(False, "the mesh given has no axis 'data': pass the chapter's mesh")
-    data = hill.hill_data(jax.random.key(0))
-    X, y = data.X_train[:1000], data.y_train[:1000]
     rows = NamedSharding(mesh, PartitionSpec("data"))
-    X_sharded, y_sharded = jax.device_put(X, rows), jax.device_put(y, rows)
-    for i, seed in enumerate((1, 2), start=1):
-        model = flax_models.MLP(2, [8], 2, rngs=nnx.Rngs(seed))
-        graphdef, params = nnx.split(model, nnx.Param)
-        expected = nnx.to_pure_dict(_full_batch_grad(model, X, y))
+    slips = _masked_slips(devices)
+    for i, (w, X, y, mask) in enumerate(_padded_problems(devices), start=1):
+        d = X.shape[1]
+        sharded = [jax.device_put(a, rows) for a in (X, y, mask)]
         with jax.set_mesh(mesh):
-            got = call_jitted(  # jitted: an eager shard_map runs op by op on every device, very slowly
-                data_parallel_grads, params, X_sharded, y_sharded, name="data_parallel_grads", where=f"on test {i}"
-            )
-        try:
-            got_dict = nnx.to_pure_dict(got) if isinstance(got, nnx.State) else got
-            got_leaves, got_tree = jax.tree.flatten(got_dict)
-            expected_leaves, expected_tree = jax.tree.flatten(expected)
-        except Exception as exc:
-            return Feedback(False, f"data_parallel_grads should return the gradients as params' pytree: {exc}")
-        if got_tree != expected_tree:
+            try:
+                got = call_jitted(  # jitted: an eager shard_map runs op by op on every device, very slowly
+                    masked_logistic_grad, jnp.asarray(w), *sharded, name="masked_logistic_grad", where=f"on test {i}"
+                )
+            except StudentError as exc:
+                if "NonConcreteBooleanIndexError" in exc.feedback.message:
+                    raise fail(
+                        "masked_logistic_grad indexes with the mask (X[mask > 0]): that makes a shape depend on "
+                        "the data, which jit cannot compile. Keep every row, and multiply each row's loss by its mask"
+                    ) from None
+                if "require replication" in exc.feedback.message:
+                    raise fail(
+                        "masked_logistic_grad returns a value that differs from device to device, while "
+                        "out_specs=PartitionSpec() promises one value, the same on every device: a per-device sum "
+                        "or count (such as jnp.sum(mask) of one device's rows) reached the result without lax.psum"
+                    ) from None
+                raise
+        expected = _masked_grads(w, X, y, mask, devices)
+        got_array = as_array(got)
+        if devices > 1 and got_array is not None and got_array.shape in ((devices, d), (devices * d,)):
             return Feedback(
                 False,
-                "data_parallel_grads should return a pytree like params (what nnx.grad returns for the model); "
-                f"got {got_tree}",
+                f"the gradient comes back stacked, one per device (shape {got_array.shape}): return one gradient, "
+                "the same on every device, with out_specs=PartitionSpec(), combined over the devices with lax.psum",
             )
-        got_leaves = [as_array(leaf) for leaf in got_leaves]
-        expected_leaves = [np.asarray(leaf, dtype=np.float64) for leaf in expected_leaves]
-        if any(g is None for g in got_leaves):
-            return Feedback(False, "data_parallel_grads returned leaves that are not arrays")
-        if any(g.shape != e.shape for g, e in zip(got_leaves, expected_leaves)):
-            stacked = all(
-                g.shape[:1] == (devices * e.shape[0],) if e.ndim else g.shape == (devices,)
-                for g, e in zip(got_leaves, expected_leaves)
-            )
-            if stacked:
-                return Feedback(
-                    False,
-                    "the gradients come back stacked, one per device (out_specs splits them over 'data'): return "
-                    "one gradient, the same on every device, with out_specs=PartitionSpec(), and make it the "
-                    "full-batch one by differentiating lax.pmean(loss, 'data')",
-                )
-            return Feedback(False, "some gradients have the wrong shape: return one gradient per parameter, as params")
-
-        def matches(factor):
-            return all(np.allclose(g, factor * e, rtol=1e-3, atol=1e-6) for g, e in zip(got_leaves, expected_leaves))
-
-        if not matches(1.0):
-            if matches(float(devices)):
-                return Feedback(
-                    False,
-                    f"the gradients are {devices} times too large: the devices' gradients were added, not averaged. "
-                    "Either lax.psum was used, or lax.pmean came after jax.grad: inside shard_map the gradient with "
-                    "respect to replicated params is already summed over the devices. Average the loss, "
-                    "jax.grad of lax.pmean(loss, 'data')",
-                )
-            if matches(float(devices) ** 2):
-                return Feedback(
-                    False,
-                    f"the gradients are {devices**2} times too large: inside shard_map the gradient with respect "
-                    "to replicated params is already summed over the devices, and lax.psum sums again. "
-                    "Average the loss instead, jax.grad of lax.pmean(loss, 'data')",
-                )
-            shard = X.shape[0] // devices
-            first = nnx.to_pure_dict(_full_batch_grad(model, X[:shard], y[:shard]))
-            if all(
-                np.allclose(g, np.asarray(e), rtol=1e-3, atol=1e-6) for g, e in zip(got_leaves, jax.tree.leaves(first))
-            ):
-                return Feedback(
-                    False,
-                    "that is the gradient on the first device's rows only: the devices' gradients were never "
-                    "combined. Average them with lax.pmean(grads, 'data') inside the shard_map",
-                )
-            worst = max(float(np.max(np.abs(g - e))) for g, e in zip(got_leaves, expected_leaves))
-            return Feedback(
-                False,
-                f"the gradients differ from nnx.grad on the whole batch (largest difference {worst:.3g}): "
-                "each device should take nnx.grad of the mean loss on its own rows",
-            )
+        if got_array is not None and got_array.shape == (d,) and np.isfinite(got_array).all():
+            if not np.allclose(got_array, expected["right"], rtol=1e-4, atol=1e-6):
+                for slip, text in slips.items():
+                    if np.allclose(got_array, expected[slip], rtol=1e-4, atol=1e-6):
+                        return Feedback(False, text)
+        result = compare_arrays(
+            got, expected["right"], name=f"masked_logistic_grad(...) on test {i}", rtol=1e-4, atol=1e-6
+        )
+        if not result.ok:
+            return result
     try:
         with jax.set_mesh(mesh):
-            jaxpr = jax.make_jaxpr(data_parallel_grads)(params, X_sharded, y_sharded)
+            jaxpr = jax.make_jaxpr(masked_logistic_grad)(jnp.asarray(w), *sharded)
         primitives = _primitives(jaxpr.jaxpr)
     except Exception:
         primitives = None
     if primitives is not None and "shard_map" not in primitives:
         return Feedback(
             False,
-            "the gradients are right, but they are computed without jax.shard_map: the exercise asks for the "
-            "per-device computation written by hand, with the average across devices explicit (lax.pmean)",
+            "the gradient is right, but it is computed without jax.shard_map: the exercise asks for what one "
+            "device does written by hand, with the sums across devices explicit (lax.psum)",
         )
     if primitives is not None and not primitives & {"psum", "psum_invariant", "pmean", "all_reduce", "psum2"}:
-        return Feedback(False, "the gradients are right, but no collective (lax.pmean) averages them across devices")
+        return Feedback(False, "the gradient is right, but no collective (lax.psum) combines the devices' sums")
     return Feedback(
         True,
-        f"data_parallel_grads agrees with nnx.grad on the whole batch: each of the {devices} devices works on "
-        "its own rows, and a collective you wrote combines them",
+        f"masked_logistic_grad agrees with the gradient over the real rows alone, on 2 batches whose "
+        f"{devices} blocks hold different numbers of real rows",
     )
