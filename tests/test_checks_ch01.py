@@ -9,22 +9,93 @@ from test_checks_core import assert_corpus_size, params, right, robustness, run,
 from jaxbook.checks import ch01
 
 rng = np.random.default_rng(1)
-x = rng.normal(size=100).astype(np.float32)
+rng.normal(size=100)  # a draw an earlier corpus used: it keeps the data below as they were
 celsius = np.arange(-5.0, 15.0, 0.05).astype(np.float32)
 fahrenheit = (1.8 * celsius + 32.0 + 3.0 * rng.normal(size=celsius.size)).astype(np.float32)
 
 
-def design(X):
-    return ch01.check_design_matrix(X, x)
+def group_design_at(x, group, num_groups):
+    rows = jnp.arange(x.shape[0])
+    X = jnp.zeros((x.shape[0], 2 * num_groups))
+    return X.at[rows, 2 * group].set(1.0).at[rows, 2 * group + 1].set(x)
 
 
-def celsius_fit(b):
-    return ch01.check_celsius_fit(b, celsius, fahrenheit)
+def group_design_one_hot(x, group, num_groups):
+    indicators = jax.nn.one_hot(group, num_groups)
+    return jnp.stack([indicators, indicators * x[:, None]], axis=2).reshape(x.shape[0], 2 * num_groups)
+
+
+def group_design_numpy(x, group, num_groups):
+    x, group = np.asarray(x, np.float64), np.asarray(group)
+    X = np.zeros((x.size, 2 * num_groups))
+    X[np.arange(x.size), 2 * group] = 1.0
+    X[np.arange(x.size), 2 * group + 1] = x
+    return X
+
+
+def group_design_loop(x, group, num_groups):  # a loop over the groups, not the rows: fine
+    X = jnp.zeros((x.shape[0], 2 * num_groups))
+    for g in range(num_groups):
+        X = X.at[:, 2 * g].set(jnp.where(group == g, 1.0, 0.0)).at[:, 2 * g + 1].set(jnp.where(group == g, x, 0.0))
+    return X
+
+
+def group_design_by_kind(x, group, num_groups):
+    indicators = (group[:, None] == jnp.arange(num_groups)).astype(x.dtype)
+    return jnp.concatenate([indicators, indicators * x[:, None]], axis=1)
+
+
+def group_design_baseline(x, group, num_groups):
+    indicators = (group[:, None] == jnp.arange(num_groups)).astype(x.dtype)
+    columns = [jnp.ones_like(x), x]
+    for g in range(1, num_groups):
+        columns += [indicators[:, g], indicators[:, g] * x]
+    return jnp.stack(columns, axis=1)
+
+
+def weighted_qr(X, y, w):
+    s = jnp.sqrt(w)
+    Q, R = jnp.linalg.qr(s[:, None] * X)
+    return jax.scipy.linalg.solve_triangular(R, Q.T @ (s * y), lower=False)
+
+
+def weighted_lstsq(X, y, w):
+    s = jnp.sqrt(w)
+    return jnp.linalg.lstsq(X * s[:, None], y * s)[0]
+
+
+def weighted_normal_equations(X, y, w):  # forms X^T W X: fine on the well-conditioned problems, not on the last
+    return jnp.linalg.solve(X.T @ (w[:, None] * X), X.T @ (w * y))
+
+
+def weighted_numpy(X, y, w):
+    X, y, s = np.asarray(X, np.float64), np.asarray(y, np.float64), np.sqrt(np.asarray(w, np.float64))
+    return tuple(np.linalg.lstsq(np.diag(s) @ X, s * y, rcond=None)[0])
+
+
+def weighted_qr_complete(X, y, w):  # the complete QR, cut down to the p x p block of R
+    s = jnp.sqrt(w)
+    Q, R = jnp.linalg.qr(s[:, None] * X, mode="complete")
+    p = X.shape[1]
+    return jax.scipy.linalg.solve_triangular(R[:p], (Q.T @ (s * y))[:p], lower=False)
+
+
+def weighted_gram_schmidt(X, y, w):  # modified Gram-Schmidt by hand, then Q^T y: loses digits at cond 5e3
+    s = jnp.sqrt(w)
+    A = s[:, None] * X
+    columns, R = [], jnp.zeros((X.shape[1], X.shape[1]))
+    for j in range(X.shape[1]):
+        v = A[:, j]
+        for i, q in enumerate(columns):
+            R = R.at[i, j].set(q @ v)
+            v = v - R[i, j] * q
+        R = R.at[j, j].set(jnp.linalg.norm(v))
+        columns.append(v / R[j, j])
+    return jax.scipy.linalg.solve_triangular(R, jnp.stack(columns, axis=1).T @ (s * y), lower=False)
 
 
 C = np.column_stack([np.ones_like(celsius), celsius]).astype(np.float64)
 b_fit = np.linalg.lstsq(C, fahrenheit.astype(np.float64), rcond=None)[0]
-C32 = jnp.asarray(C, jnp.float32)
 
 
 def r_squared_fit(r2):
@@ -56,16 +127,33 @@ def moments(x, y):
 
 
 CORPUS = {
-    "check_design_matrix": [
-        right(design, jnp.ones((len(x), 2)).at[:, 1].set(x)),
-        right(design, np.column_stack([np.ones_like(x), x]).astype(np.float64)),
-        right(design, jnp.stack([jnp.ones_like(x), x], axis=1)),
-        right(design, [[1.0, float(v)] for v in x]),
-        wrong(design, jnp.stack([x, jnp.ones_like(x)], axis=1), "columns swapped"),
-        wrong(design, jnp.stack([jnp.ones_like(x), x]), "transpose it"),
-        wrong(design, jnp.stack([jnp.zeros_like(x), x], axis=1), "all ones"),
-        wrong(design, x, "one column"),
-        wrong(design, jnp.ones((len(x), 2)).at[:, 1].set(x**2), "differs from the reference"),
+    "check_group_design": [
+        right(ch01.check_group_design, group_design_at),
+        right(ch01.check_group_design, jax.jit(group_design_at, static_argnums=2)),
+        right(ch01.check_group_design, group_design_one_hot),
+        right(ch01.check_group_design, group_design_numpy),
+        right(ch01.check_group_design, group_design_loop),
+        right(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, k).tolist()),
+        wrong(ch01.check_group_design, group_design_by_kind, "grouped by kind"),
+        wrong(ch01.check_group_design, group_design_baseline, "baseline"),
+        wrong(
+            ch01.check_group_design,
+            lambda x, g, k: group_design_at(x, g, k).reshape(x.shape[0], k, 2)[:, :, ::-1].reshape(x.shape[0], 2 * k),
+            "swapped",
+        ),
+        wrong(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, k).astype(jnp.int32), "differs"),
+        wrong(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, k).T, "transpose it"),
+        wrong(ch01.check_group_design, lambda x, g, k: group_design_at(x, g, int(g.max()) + 1), "no rows"),
+        wrong(
+            ch01.check_group_design,
+            lambda x, g, k: jnp.column_stack([jnp.ones_like(x), group_design_at(x, g, k)]),
+            "extra column of ones",
+        ),
+        wrong(
+            ch01.check_group_design, lambda x, g, k: group_design_at(x, g, k).at[:, 1::2].set(x[:, None]), "every row"
+        ),
+        wrong(ch01.check_group_design, lambda x, g, k: jnp.column_stack([jnp.ones_like(x), x]), "one line for all"),
+        wrong(ch01.check_group_design, lambda x, g, k: jnp.ones((5, 4)), "differs from the reference"),
     ],
     "check_gradient": [
         right(ch01.check_gradient, lambda b, X, y: 2.0 * X.T @ (X @ b - y)),
@@ -88,20 +176,33 @@ CORPUS = {
         wrong(ch01.check_gradient, lambda b, X, y: (2 * X.T @ (X @ b - y))[:, None], "shape"),
         wrong(ch01.check_gradient, lambda b, X, y: 2 * X @ (X.T @ (X @ b - y)), "shape"),
     ],
-    "check_celsius_fit": [
-        right(celsius_fit, b_fit),
-        right(celsius_fit, jnp.linalg.lstsq(jnp.asarray(C, jnp.float32), fahrenheit)[0]),
-        right(celsius_fit, np.linalg.solve(C.T @ C, C.T @ fahrenheit)),
-        right(celsius_fit, tuple(np.polyfit(celsius, fahrenheit, 1)[::-1])),
-        right(celsius_fit, [float(b_fit[0]), float(b_fit[1])]),
-        right(celsius_fit, jnp.linalg.inv(C32.T @ C32) @ (C32.T @ fahrenheit)),  # float32, even through inv
-        right(celsius_fit, jnp.linalg.solve(C32.T @ C32, C32.T @ fahrenheit)),
-        wrong(celsius_fit, b_fit[::-1], "wrong order"),
-        wrong(celsius_fit, jnp.array([32.0, 1.8]), "physical constants"),
-        wrong(celsius_fit, np.array([0.0, celsius @ fahrenheit / (celsius @ celsius)]), "through the origin"),
-        wrong(celsius_fit, b_fit[:1], "shape"),
-        wrong(celsius_fit, np.round(b_fit, 2), "rounded or copied"),
-        wrong(celsius_fit, np.round(b_fit, 3), "rounded or copied"),
+    "check_weighted_fit": [
+        right(ch01.check_weighted_fit, weighted_qr),
+        right(ch01.check_weighted_fit, jax.jit(weighted_qr)),
+        right(ch01.check_weighted_fit, weighted_lstsq),
+        right(ch01.check_weighted_fit, weighted_numpy),
+        right(ch01.check_weighted_fit, lambda X, y, w: jnp.linalg.pinv(jnp.sqrt(w)[:, None] * X) @ (jnp.sqrt(w) * y)),
+        right(ch01.check_weighted_fit, lambda X, y, w: weighted_qr(X, y, w / jnp.mean(w))),  # weights up to a factor
+        right(ch01.check_weighted_fit, weighted_qr_complete),
+        wrong(ch01.check_weighted_fit, weighted_normal_equations, "forming X^T W X"),
+        wrong(ch01.check_weighted_fit, weighted_gram_schmidt, "Gram-Schmidt"),
+        wrong(ch01.check_weighted_fit, jax.jit(weighted_normal_equations), "forming X^T W X"),
+        wrong(
+            ch01.check_weighted_fit,
+            lambda X, y, w: jnp.linalg.inv(X.T @ (w[:, None] * X)) @ X.T @ (w * y),
+            "forming X^T W X",
+        ),
+        wrong(ch01.check_weighted_fit, lambda X, y, w: jnp.linalg.lstsq(X, y)[0], "weights were left out"),
+        wrong(ch01.check_weighted_fit, lambda X, y, w: weighted_qr(X, y, w**2), "scaled by w"),
+        wrong(
+            ch01.check_weighted_fit,
+            lambda X, y, w: jnp.linalg.lstsq(jnp.sqrt(w)[:, None] * X, y)[0],
+            "only X was scaled",
+        ),
+        wrong(ch01.check_weighted_fit, lambda X, y, w: jnp.linalg.lstsq(X, jnp.sqrt(w) * y)[0], "only y was scaled"),
+        wrong(ch01.check_weighted_fit, lambda X, y, w: weighted_qr(X, y, 1.0 / w), "divided by sqrt(w)"),
+        wrong(ch01.check_weighted_fit, lambda X, y, w: jnp.array([32.0, 1.8]), "differs from the reference"),
+        wrong(ch01.check_weighted_fit, lambda X, y, w: weighted_qr(X, y, w)[:, None], "shape"),
     ],
     "check_r_squared": [
         right(r_squared_fit, r2_in_float32()),
@@ -148,9 +249,9 @@ CORPUS = {
     ],
 }
 CHECKS = {
-    "check_design_matrix": (design, False),
+    "check_group_design": (ch01.check_group_design, True),
     "check_gradient": (ch01.check_gradient, True),
-    "check_celsius_fit": (celsius_fit, False),
+    "check_weighted_fit": (ch01.check_weighted_fit, True),
     "check_simple_regression": (ch01.check_simple_regression, True),
     "check_r_squared": (r_squared_fit, False),
 }

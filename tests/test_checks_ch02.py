@@ -10,8 +10,132 @@ from test_checks_core import assert_corpus_size, params, right, robustness, run,
 from jaxbook.checks import ch02
 
 
-def max_lr(value):
-    return ch02.check_max_learning_rate(value, a=2.0, b=25.0)
+def grid_nested(loss_fn, intercepts, slopes, x, y):
+    def at(b0, b1):
+        return loss_fn(jnp.stack([b0, b1]), x, y)
+
+    return jax.vmap(jax.vmap(at, in_axes=(0, None)), in_axes=(None, 0))(intercepts, slopes)
+
+
+def grid_flat(loss_fn, intercepts, slopes, x, y):
+    B0, B1 = jnp.meshgrid(intercepts, slopes)
+    points = jnp.stack([B0.ravel(), B1.ravel()], axis=1)
+    return jax.vmap(loss_fn, in_axes=(0, None, None))(points, x, y).reshape(B0.shape)
+
+
+def grid_in_axes(loss_fn, intercepts, slopes, x, y):
+    def at(b0, b1, x, y):
+        return loss_fn(jnp.array([b0, b1]), x, y)
+
+    row = jax.vmap(at, in_axes=(0, None, None, None))
+    return jax.vmap(row, in_axes=(None, 0, None, None))(intercepts, slopes, x, y)
+
+
+def grid_loop(loss_fn, intercepts, slopes, x, y):
+    return [[float(loss_fn(jnp.array([b0, b1]), x, y)) for b0 in intercepts] for b1 in slopes]
+
+
+def grid_row_loop(loss_fn, intercepts, slopes, x, y):  # one vmap per row, in a Python loop over the slopes
+    return jnp.stack([jax.vmap(lambda b0: loss_fn(jnp.stack([b0, b1]), x, y))(intercepts) for b1 in slopes])
+
+
+def grid_lax_map(loss_fn, intercepts, slopes, x, y):
+    return jax.lax.map(lambda b1: jax.vmap(lambda b0: loss_fn(jnp.stack([b0, b1]), x, y))(intercepts), slopes)
+
+
+def grid_vectorize(loss_fn, intercepts, slopes, x, y):
+    B0, B1 = jnp.meshgrid(intercepts, slopes)
+    return jnp.vectorize(lambda b0, b1: loss_fn(jnp.stack([b0, b1]), x, y))(B0, B1)
+
+
+def grid_ij_transposed(loss_fn, intercepts, slopes, x, y):  # indexing="ij", then transposed back: fine
+    return grid_ij(loss_fn, intercepts, slopes, x, y).T
+
+
+def grid_ij(loss_fn, intercepts, slopes, x, y):
+    B0, B1 = jnp.meshgrid(intercepts, slopes, indexing="ij")
+    points = jnp.stack([B0.ravel(), B1.ravel()], axis=1)
+    return jax.vmap(loss_fn, in_axes=(0, None, None))(points, x, y).reshape(B0.shape)
+
+
+def grid_no_in_axes(loss_fn, intercepts, slopes, x, y):
+    B0, B1 = jnp.meshgrid(intercepts, slopes)
+    return jax.vmap(loss_fn)(jnp.stack([B0.ravel(), B1.ravel()], axis=1), x, y).reshape(B0.shape)
+
+
+def grid_swapped(loss_fn, intercepts, slopes, x, y):
+    B0, B1 = jnp.meshgrid(intercepts, slopes)
+    points = jnp.stack([B1.ravel(), B0.ravel()], axis=1)
+    return jax.vmap(loss_fn, in_axes=(0, None, None))(points, x, y).reshape(B0.shape)
+
+
+def lr_bisection(loss_fn, params):
+    from jaxbook.train import gradient_descent
+
+    def diverges(lr):
+        _, history = gradient_descent(loss_fn, params, lr=lr, num_steps=500, check_divergence=False)
+        return not bool(history["loss"][-1] <= history["loss"][0])
+
+    low, high = 0.0, 1.0
+    while not diverges(high):
+        low, high = high, 2 * high
+    while high - low > 1e-6 * high:
+        middle = (low + high) / 2
+        low, high = (low, middle) if diverges(middle) else (middle, high)
+    return (low + high) / 2
+
+
+def lr_scan_geometric(loss_fn, params):
+    """Its own scan of 1000 steps, a bracket grown from 1e-3 and bisection at the geometric mean."""
+
+    @jax.jit
+    def ratio(lr):
+        def step(t, _):
+            return t - lr * jax.grad(loss_fn)(t), None
+
+        final, _ = jax.lax.scan(step, params, length=1000)
+        return loss_fn(final) / loss_fn(params)
+
+    def diverges(lr):
+        value = ratio(lr)
+        return bool(~jnp.isfinite(value) | (value > 1.0))
+
+    low, high = 1e-3, 2e-3
+    while not diverges(high):
+        low, high = high, 2 * high
+    while diverges(low):
+        low, high = low / 2, low
+    while high / low > 1 + 1e-6:
+        middle = float(np.sqrt(low * high))
+        low, high = (low, middle) if diverges(middle) else (middle, high)
+    return jnp.float32(low)
+
+
+def lr_fixed_bracket(loss_fn, params):
+    from jaxbook.train import gradient_descent
+
+    def diverges(lr):
+        _, history = gradient_descent(loss_fn, params, lr=lr, num_steps=500, check_divergence=False)
+        return not bool(history["loss"][-1] <= history["loss"][0])
+
+    low, high = 0.01, 0.1
+    while high - low > 1e-6:
+        middle = (low + high) / 2
+        low, high = (low, middle) if diverges(middle) else (middle, high)
+    return (low + high) / 2
+
+
+def lr_predicted(loss_fn, params, factor=2.0):
+    return factor / jnp.max(jnp.linalg.eigvalsh(jax.hessian(loss_fn)(params)))
+
+
+def back_quadratic(b, m, s):
+    return b[0] - b[1] * m / s + b[2] * m**2 / s**2, b[1] / s - 2 * b[2] * m / s**2, b[2] / s**2
+
+
+def back_quadratic_polynomial(b, m, s):  # by composing polynomials: b(x_s) with x_s = x / s - m / s
+    composed = np.polynomial.Polynomial(np.asarray(b, np.float64))(np.polynomial.Polynomial([-m / s, 1.0 / s]))
+    return composed.coef
 
 
 def step(f, params, lr):
@@ -56,12 +180,24 @@ def mse(b, x, y):
     return jnp.mean((b[0] + b[1] * x - y) ** 2)
 
 
-def back_x(b, x_mean, x_sd):
-    slope = b[1] / x_sd
-    return b[0] - slope * x_mean, slope
-
-
 CORPUS = {
+    "check_loss_grid": [
+        right(ch02.check_loss_grid, grid_nested),
+        right(ch02.check_loss_grid, grid_flat),
+        right(ch02.check_loss_grid, grid_in_axes),
+        right(ch02.check_loss_grid, jax.jit(grid_flat, static_argnums=0)),
+        right(ch02.check_loss_grid, grid_lax_map),
+        right(ch02.check_loss_grid, grid_vectorize),
+        right(ch02.check_loss_grid, grid_ij_transposed),
+        wrong(ch02.check_loss_grid, grid_loop, "Python loop"),  # right values, but not what the exercise asks
+        wrong(ch02.check_loss_grid, grid_row_loop, "Python loop"),
+        wrong(ch02.check_loss_grid, grid_ij, "transposed"),
+        wrong(ch02.check_loss_grid, lambda *args: grid_nested(*args).T, "transposed"),
+        wrong(ch02.check_loss_grid, grid_no_in_axes, "in_axes=None"),
+        wrong(ch02.check_loss_grid, grid_swapped, "(slope, intercept)"),
+        wrong(ch02.check_loss_grid, lambda *args: grid_flat(*args).ravel(), "reshape"),
+        wrong(ch02.check_loss_grid, lambda *args: jnp.zeros((4, 5)), "differs from the reference"),
+    ],
     "check_gradient_step": [
         right(ch02.check_gradient_step, step),
         right(ch02.check_gradient_step, jax.jit(step, static_argnums=(0,))),
@@ -117,23 +253,17 @@ CORPUS = {
             "rate of",
         ),
     ],
-    "check_max_learning_rate": [
-        right(max_lr, 0.04),
-        right(max_lr, 2 / (2 * 25)),
-        right(max_lr, np.float32(0.04)),
-        right(max_lr, jnp.array(0.04)),
-        right(max_lr, 0.0400013),  # where the bisection of the exercise ends: 500 steps there end below the start
-        right(max_lr, 0.04001),  # within 0.1 % of the limit
-        right(max_lr, 0.1 * 0.4),
-        wrong(max_lr, 0.5, "shallow direction"),
-        wrong(max_lr, 0.08, "drop the 2"),
-        wrong(max_lr, 0.02, "lands on 0"),
-        wrong(max_lr, 1 / 27, "best fixed learning rate"),
-        wrong(max_lr, 0.041, "just above the limit"),
-        wrong(max_lr, 0.038, "stable but not the largest"),
-        wrong(max_lr, 0.0399, "not a rate safely below it"),
-        wrong(max_lr, [0.04, 0.5], "one number"),
-        wrong(max_lr, True, "boolean"),
+    "check_max_stable_lr": [
+        right(ch02.check_max_stable_lr, lr_bisection),
+        right(ch02.check_max_stable_lr, lr_scan_geometric),
+        right(ch02.check_max_stable_lr, lambda loss_fn, params: np.float32(lr_bisection(loss_fn, params))),
+        wrong(ch02.check_max_stable_lr, lambda loss_fn, params: 0.04, "on every problem"),
+        wrong(ch02.check_max_stable_lr, lr_predicted, "the prediction, computed"),
+        wrong(ch02.check_max_stable_lr, lambda f, p: lr_predicted(f, p, factor=1.0), "half the boundary"),
+        wrong(ch02.check_max_stable_lr, lr_fixed_bracket, "outside the bracket"),
+        wrong(ch02.check_max_stable_lr, lambda f, p: lr_predicted(f, p, factor=1.9), "below the boundary"),
+        wrong(ch02.check_max_stable_lr, lambda f, p: lr_predicted(f, p, factor=2.1), "just above"),
+        wrong(ch02.check_max_stable_lr, lambda f, p: (0.01, 0.02), "one number"),
     ],
     "check_regression_gradient": [
         right(ch02.check_regression_gradient, hand_gradient),
@@ -157,26 +287,41 @@ CORPUS = {
         wrong(ch02.check_regression_gradient, lambda b, x, y: hand_gradient(b, x, y)[::-1], "swapped"),
         wrong(ch02.check_regression_gradient, lambda b, x, y: -hand_gradient(b, x, y), "wrong sign"),
     ],
-    "check_back_transform_x": [
-        right(ch02.check_back_transform_x, back_x),
-        right(ch02.check_back_transform_x, lambda *args: jnp.array(back_x(*args))),
-        right(ch02.check_back_transform_x, lambda *args: [float(v) for v in back_x(*args)]),
-        right(ch02.check_back_transform_x, jax.jit(back_x)),
-        # the line evaluated at x = 0
-        right(ch02.check_back_transform_x, lambda b, m, s: (b[0] + b[1] * (0.0 - m) / s, b[1] / s)),
-        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0], b[1] / s), "missing - slope * x_mean"),
-        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] + b[1] / s * m, b[1] / s), "adds slope * x_mean"),
-        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] - b[1] * m, b[1] / s), "standardised units"),
-        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] - b[1] * s * m, b[1] * s), "scaled the wrong way"),
-        wrong(ch02.check_back_transform_x, lambda b, m, s: (b[0] - b[1] * m, b[1]), "per standard deviation"),
-        wrong(ch02.check_back_transform_x, lambda *args: back_x(*args)[::-1], "wrong order"),
+    "check_back_transform_quadratic": [
+        right(ch02.check_back_transform_quadratic, back_quadratic),
+        right(ch02.check_back_transform_quadratic, jax.jit(back_quadratic)),
+        right(ch02.check_back_transform_quadratic, lambda *args: jnp.array(back_quadratic(*args))),
+        right(ch02.check_back_transform_quadratic, lambda *args: [float(c) for c in back_quadratic(*args)]),
+        right(ch02.check_back_transform_quadratic, back_quadratic_polynomial),
+        wrong(ch02.check_back_transform_quadratic, lambda *args: back_quadratic(*args)[::-1], "polyfit order"),
+        wrong(
+            ch02.check_back_transform_quadratic,
+            lambda b, m, s: (b[0] - b[1] * m / s, b[1] / s, b[2] / s**2),
+            "expand the square",
+        ),
+        wrong(
+            ch02.check_back_transform_quadratic,
+            lambda b, m, s: (back_quadratic(b, m, s)[0], b[1] / s, b[2] / s**2),
+            "cross term",
+        ),
+        wrong(
+            ch02.check_back_transform_quadratic,
+            lambda b, m, s: (b[0] - b[1] * m / s, *back_quadratic(b, m, s)[1:]),
+            "constant of the square",
+        ),
+        wrong(
+            ch02.check_back_transform_quadratic, lambda b, m, s: (*back_quadratic(b, m, s)[:2], b[2] / s), "b2 / s^2"
+        ),
+        wrong(ch02.check_back_transform_quadratic, lambda b, m, s: back_quadratic(b, -m, s), "wrong sign"),
+        wrong(ch02.check_back_transform_quadratic, lambda b, m, s: back_quadratic(b, m, s)[:2], "three numbers"),
     ],
 }
 CHECKS = {
+    "check_loss_grid": (ch02.check_loss_grid, True),
     "check_gradient_step": (ch02.check_gradient_step, True),
-    "check_max_learning_rate": (max_lr, False),
+    "check_max_stable_lr": (ch02.check_max_stable_lr, True),
     "check_regression_gradient": (ch02.check_regression_gradient, True),
-    "check_back_transform_x": (ch02.check_back_transform_x, True),
+    "check_back_transform_quadratic": (ch02.check_back_transform_quadratic, True),
 }
 ROBUSTNESS = {name: robustness(check, function=function) for name, (check, function) in CHECKS.items()}
 

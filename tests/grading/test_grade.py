@@ -101,7 +101,7 @@ def test_static_rules_pass_every_solution_and_flag_patches():
         "setattr(ch01, 'x', 1)",
         "jnp = None",
         "def f():\n    global ch01\n    ch01 = None",
-        "x = 3",
+        "celsius = 3",  # a name Chapter 1's checks are given (check_r_squared(r_squared_celsius, celsius, fahrenheit))
         "gradient.__code__ = None",
     ]:
         assert grade.static_problem([bad], ch01), bad

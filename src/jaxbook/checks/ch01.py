@@ -11,42 +11,124 @@ from typing import Any
 import numpy as np
 
 from jaxbook.checks._compare import as_array, as_number, as_values, compare_arrays, compare_functions
-from jaxbook.checks._core import Feedback, call_student, checker, fail
+from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
 from jaxbook.checks._references import regression_problems
 
 
-@checker("X")
-def check_design_matrix(X: Any, x: Any) -> Feedback:
-    """Exercise 1.1: ``X`` should be the design matrix ``[1, x]`` of shape ``(n, 2)`` built from ``x``.
+def _group_cases() -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """(x, group, num_groups): two groups in blocks; three interleaved; four with the last one empty."""
+    rng = np.random.default_rng(101)
+    cases = [(np.array([0.5, -1.0, 2.0, 1.5, 3.0], np.float32), np.array([0, 0, 0, 1, 1], np.int32), 2)]
+    x = rng.normal(size=9).astype(np.float32)
+    cases.append((x, np.array([2, 0, 1, 1, 2, 0, 0, 2, 1], np.int32), 3))
+    x = rng.uniform(-2.0, 4.0, size=12).astype(np.float32)
+    cases.append((x, rng.permutation(np.repeat([0, 1, 2], 4)).astype(np.int32), 4))
+    return cases
+
+
+def _group_reference(x: np.ndarray, group: np.ndarray, num_groups: int) -> np.ndarray:
+    X = np.zeros((x.size, 2 * num_groups))
+    for i, (value, g) in enumerate(zip(x.astype(np.float64), group)):
+        X[i, 2 * g] = 1.0
+        X[i, 2 * g + 1] = value
+    return X
+
+
+def _group_slips(x: np.ndarray, group: np.ndarray, num_groups: int) -> list[tuple[np.ndarray, str]]:
+    indicators = (group[:, None] == np.arange(num_groups)[None, :]).astype(np.float64)
+    x64 = x.astype(np.float64)[:, None]
+    reference = _group_reference(x, group, num_groups)
+    baseline = np.column_stack(
+        [np.ones(x.size), x64[:, 0]]
+        + [c for g in range(1, num_groups) for c in (indicators[:, g], indicators[:, g] * x64[:, 0])]
+    )
+    return [
+        (
+            np.column_stack([indicators, indicators * x64]),
+            "the columns are grouped by kind (all the indicators, then all the slopes); the exercise orders them "
+            "group by group: [1, x] of group 0, then [1, x] of group 1, ...",
+        ),
+        (
+            np.where(np.arange(2 * num_groups) % 2 == 1, x64, reference),
+            "each slope column holds x in every row: column 2j + 1 should be x only in the rows of group j and 0 "
+            "elsewhere (multiply x by the group's indicator)",
+        ),
+        (
+            np.column_stack([np.ones(x.size), reference]),
+            "there is an extra column of ones: the group indicators already add up to it, so the matrix would not "
+            "have full column rank; each group's intercept is its own indicator column",
+        ),
+        (
+            reference.reshape(x.size, num_groups, 2)[:, :, ::-1].reshape(x.size, 2 * num_groups),
+            "within each group's pair of columns, x and the 1 are swapped: column 2j holds the group's intercept "
+            "indicator, column 2j + 1 its x",
+        ),
+        (
+            baseline,
+            "that is the same model written with group 0 as the baseline (a shared [1, x] and, for the other groups, "
+            "differences from it); the exercise asks for each group's own intercept and slope columns",
+        ),
+    ]
+
+
+@checker("group_design", function=True)
+def check_group_design(group_design: Callable[[Any, Any, int], Any]) -> Feedback:
+    """Exercise 1.1: ``group_design(x, group, num_groups)`` should return the ``(n, 2 * num_groups)``
+    design matrix of one line per group: row ``i`` holds 1 in column ``2 g_i``, ``x_i`` in column
+    ``2 g_i + 1`` and zeros elsewhere.
+
+    The reference is that definition written as a loop in NumPy, on three inputs of the checker's
+    own (two groups in blocks, three interleaved, four of which the last has no rows). Diagnoses
+    the columns grouped by kind, slope columns not masked by the group, an extra column of ones,
+    the baseline (treatment) coding, the transpose, a design matrix without groups, and as many
+    column pairs as the groups that occur instead of ``num_groups``.
 
     Example:
       >>> import jax.numpy as jnp
-      >>> check_design_matrix(jnp.array([[1.0, 5.0], [1.0, 6.0]]), jnp.array([5.0, 6.0]))
-      Correct: X = [[1., 5.],
-       [1., 6.]] agrees with the reference
+      >>> def group_design(x, group, num_groups):
+      ...     rows = jnp.arange(x.shape[0])
+      ...     return jnp.zeros((x.shape[0], 2 * num_groups)).at[rows, 2 * group].set(1.0).at[rows, 2 * group + 1].set(x)
+      >>> check_group_design(group_design)
+      Correct: group_design builds the design matrix of one line per group on 3 test inputs (2, 3 and 4 groups, one of them empty)
     """
-    x = np.asarray(x, dtype=np.float64)
-    expected = np.column_stack([np.ones_like(x), x])
-    got = as_array(X)
-    if got is not None and got.shape == expected.shape and np.allclose(got[:, ::-1], expected):
-        return Feedback(False, "X has its columns swapped: the column of ones comes first, then x")
-    if got is not None and got.shape != expected.shape and got.shape == expected.shape[::-1]:
-        return Feedback(
-            False, f"X has shape {got.shape}, expected {expected.shape}: one row per example, so transpose it"
+    for i, (x, group, num_groups) in enumerate(_group_cases(), start=1):
+        got = call_on_jax_arrays(
+            group_design, x, group, num_groups, name="group_design", where=f"on test input {i} ({num_groups} groups)"
         )
-    if (
-        got is not None
-        and got.shape == expected.shape
-        and np.allclose(got[:, 1], expected[:, 1])
-        and not np.allclose(got[:, 0], 1)
-    ):
-        return Feedback(False, "the first column of X should be all ones (it multiplies the intercept)")
-    if got is not None and got.shape == (x.size,):
-        return Feedback(
-            False,
-            f"X has shape {got.shape}: that is one column; the design matrix has two, [1, x], shape {expected.shape}",
-        )
-    return compare_arrays(X, expected, name="X")
+        expected = _group_reference(x, group, num_groups)
+        array = as_array(got)
+        if array is None:
+            raise fail(f"group_design should return an array; got {type(got).__name__} on test input {i}")
+        n, k = x.size, num_groups
+        if array.shape == expected.shape[::-1] and array.shape != expected.shape:
+            return Feedback(
+                False,
+                f"group_design returned shape {array.shape} on test input {i}, expected {expected.shape}: one row "
+                "per example, so transpose it",
+            )
+        if array.shape == (n, 2):
+            return Feedback(
+                False,
+                f"group_design returned shape {array.shape}: that is one line for all the data; with {k} groups the "
+                f"matrix has two columns per group, shape {expected.shape}",
+            )
+        used = int(group.max()) + 1
+        if used < k and array.shape == (n, 2 * used):
+            return Feedback(
+                False,
+                f"on test input {i} num_groups = {k} but group {k - 1} has no rows: the matrix still needs "
+                f"2 * num_groups = {2 * k} columns (take the number of groups from num_groups, not from the data)",
+            )
+        for slip, message in _group_slips(x, group, num_groups):
+            if array.shape == slip.shape and np.allclose(array, slip, atol=1e-5):
+                return Feedback(False, message)
+        result = compare_arrays(array, expected, name=f"group_design(...) on test input {i}", rtol=1e-5, atol=1e-5)
+        if not result.ok:
+            return result
+    return Feedback(
+        True,
+        "group_design builds the design matrix of one line per group on 3 test inputs (2, 3 and 4 groups, one of them empty)",
+    )
 
 
 def _gradient_hints(b: np.ndarray, X: np.ndarray, y: np.ndarray) -> dict[float, str]:
@@ -85,40 +167,103 @@ def check_gradient(gradient: Callable[[Any, Any, Any], Any]) -> Feedback:
     )
 
 
-@checker("coefficients")
-def check_celsius_fit(coefficients: Any, celsius: Any, fahrenheit: Any) -> Feedback:
-    """Exercise 1.3: ``coefficients`` should be ``[intercept, slope]`` of the least-squares line
-    of ``fahrenheit`` on ``celsius`` (the reference is NumPy's ``lstsq`` in float64).
+def _weighted_problems() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(X, y, w) in float32, weights spread over a factor of about 400; the last problem is badly
+    conditioned (a degree-5 polynomial on [0, 1], cond(sqrt(w) X) about 5e3)."""
+    rng = np.random.default_rng(11)
+    problems = []
+    for n, p in [(6, 2), (40, 3), (300, 2)]:
+        X = np.column_stack([np.ones(n), rng.uniform(-3, 5, size=(n, p - 1))]).astype(np.float32)
+        w = (10.0 ** rng.uniform(-1.3, 1.3, size=n)).astype(np.float32)
+        y = (X @ rng.normal(size=p) + rng.normal(size=n) / np.sqrt(w)).astype(np.float32)
+        problems.append((X, y, w))
+    rng = np.random.default_rng(12)
+    t = np.sort(rng.uniform(0.0, 1.0, size=60))
+    X = (t[:, None] ** np.arange(6)).astype(np.float32)
+    w = (10.0 ** rng.uniform(-1.0, 1.0, size=60)).astype(np.float32)
+    y = (X.astype(np.float64) @ np.ones(6) + 1e-3 * rng.normal(size=60) / np.sqrt(w)).astype(np.float32)
+    problems.append((X, y, w))
+    return problems
+
+
+def _lstsq(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+@checker("weighted_fit", function=True)
+def check_weighted_fit(weighted_fit: Callable[[Any, Any, Any], Any]) -> Feedback:
+    """Exercise 1.3: ``weighted_fit(X, y, w)`` should return the ``b`` that minimises
+    ``sum_i w_i (x_i^T b - y_i)^2``, shape ``(p,)``, by a method that works on ``sqrt(w) X`` itself.
+
+    The reference is NumPy's ``lstsq`` of the rows scaled by ``sqrt(w)`` in float64, on four
+    problems of the checker's own (weights spread over a factor of 400). The last is badly
+    conditioned (a degree-5 polynomial, cond(sqrt(w) X) about 5e3): float32 QR or ``lstsq`` land
+    within about 3e-4 of the reference there, while anything that forms ``X^T W X`` in float32
+    (``solve``, ``inv``, Cholesky) is off by 8e-2 to 3 on the CPUs tried; the bar is 1e-2.
+    Diagnoses the ordinary (unweighted) fit, rows scaled by ``w`` instead of ``sqrt(w)``, only
+    ``X`` or only ``y`` scaled, rows divided by the weights, and the normal equations.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> def weighted_fit(X, y, w):
+      ...     s = jnp.sqrt(w)
+      ...     return jnp.linalg.lstsq(s[:, None] * X, s * y)[0]
+      >>> check_weighted_fit(weighted_fit)
+      Correct: weighted_fit agrees with least squares on the rows scaled by sqrt(w) on 4 problems, one of them badly conditioned
     """
-    c = np.asarray(celsius, dtype=np.float64)
-    f = np.asarray(fahrenheit, dtype=np.float64)
-    expected = np.linalg.lstsq(np.column_stack([np.ones_like(c), c]), f, rcond=None)[0]
-    got = as_array(coefficients)
-    if got is not None and got.shape == (2,) and np.allclose(got, [32.0, 1.8], atol=1e-6):
-        return Feedback(False, "those are the physical constants (32, 9/5), not the fit to these noisy data")
-    # float32 QR, lstsq or even the normal equations agree with the float64 fit to about 1e-6 here;
-    # 2e-5 (a margin of more than 10x) rejects coefficients copied from a printout rounded to 2 or 3 decimals.
-    result = compare_arrays(coefficients, expected, name="coefficients", rtol=2e-5, atol=2e-5)
-    if not result.ok and "reverse order" in result.message:
-        return Feedback(False, "the coefficients are in the wrong order: [intercept, slope], like the columns [1, C]")
-    if not result.ok and got is not None and got.shape == (2,):
-        no_intercept = float(c @ f / (c @ c))
-        if np.isclose(got[1], no_intercept, rtol=1e-3):
-            return Feedback(
-                False, "the slope is that of a line through the origin: the design matrix needs its column of ones"
-            )
-        if np.allclose(got, expected, rtol=1e-2):
+    problems = _weighted_problems()
+    for i, (X, y, w) in enumerate(problems, start=1):
+        got = call_on_jax_arrays(weighted_fit, X, y, w, name="weighted_fit", where=f"on problem {i}")
+        X64, y64, w64 = (a.astype(np.float64) for a in (X, y, w))
+        s = np.sqrt(w64)
+        expected = _lstsq(s[:, None] * X64, s * y64)
+        badly_conditioned = i == len(problems)
+        # float32 QR agrees to about 1e-5 on the first three, float32 normal equations to about 1e-4;
+        # on the last, QR to about 3e-4 and the normal equations to 8e-2 at best
+        rtol, atol = (0.0, 1e-2) if badly_conditioned else (1e-3, 1e-3)
+        result = compare_arrays(got, expected, name=f"weighted_fit(...) on problem {i}", rtol=rtol, atol=atol)
+        if result.ok:
+            continue
+        array = as_array(got)
+        if badly_conditioned and array is not None and array.shape == expected.shape and np.all(np.isfinite(array)):
+            error = float(np.max(np.abs(array - expected)))
             return Feedback(
                 False,
-                f"coefficients = {np.round(got, 4).tolist()} is close to the fit {np.round(expected, 4).tolist()} "
-                "but not equal: a rounded or copied value is not the computation; keep the array your fit returns",
+                f"weighted_fit is right on the three well-conditioned problems but off by {error:.2g} on problem {i}, "
+                f"a degree-5 polynomial with cond(sqrt(w) X) = {np.linalg.cond(s[:, None] * X64):.1e}: an error like "
+                "that of forming X^T W X in float32 (it squares the condition number, here past 1 / eps), or of a "
+                "hand-written Gram-Schmidt. Work on sqrt(w) X itself, with jnp.linalg.qr as the exercise asks",
             )
-    return result
+        if array is not None and array.shape == expected.shape:
+            slips = [
+                (_lstsq(X64, y64), "that is the ordinary fit: the weights were left out"),
+                (
+                    _lstsq(w64[:, None] * X64, w64 * y64),
+                    "the rows were scaled by w: then each squared residual carries w^2; scale them by sqrt(w), "
+                    "so that (sqrt(w_i) r_i)^2 = w_i r_i^2",
+                ),
+                (_lstsq(s[:, None] * X64, y64), "only X was scaled: scale y by the same sqrt(w), row by row"),
+                (_lstsq(X64, s * y64), "only y was scaled: scale the rows of X by the same sqrt(w)"),
+                (
+                    _lstsq(X64 / s[:, None], y64 / s),
+                    "the rows were divided by sqrt(w): a weight is 1 / sigma^2, so a reading with a large weight "
+                    "counts more; multiply by sqrt(w)",
+                ),
+            ]
+            for candidate, message in slips:
+                if np.allclose(array, candidate, rtol=1e-3, atol=1e-3):
+                    return Feedback(False, message)
+        return result
+    return Feedback(
+        True,
+        "weighted_fit agrees with least squares on the rows scaled by sqrt(w) on 4 problems, one of them badly "
+        "conditioned",
+    )
 
 
 @checker("simple_regression", function=True)
 def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Feedback:
-    """Exercise 1.4: ``simple_regression(x, y)`` should return ``(intercept, slope)`` from the
+    """Exercise 1.5: ``simple_regression(x, y)`` should return ``(intercept, slope)`` from the
     moment formulas (a tuple, a list or an array of two numbers). The reference is
     ``numpy.polyfit(x, y, 1)`` on random data.
     """
@@ -165,7 +310,7 @@ def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Fee
 
 @checker("r_squared_celsius")
 def check_r_squared(r_squared_celsius: Any, celsius: Any, fahrenheit: Any) -> Feedback:
-    """Exercise 1.5: ``r_squared_celsius`` should be ``R^2`` of the least-squares line of
+    """Exercise 1.4: ``r_squared_celsius`` should be ``R^2`` of the least-squares line of
     ``fahrenheit`` on ``celsius``, computed from the fit's residuals (the reference is
     statsmodels' ``rsquared`` formula, ``1 - RSS / TSS``, in float64 NumPy).
 

@@ -22,6 +22,141 @@ def _numbers(got: Any, name: str, i: int) -> np.ndarray:
     return array
 
 
+def _line_mse(b, x, y):
+    return jnp.mean((b[0] + b[1] * x - y) ** 2)
+
+
+def _line_mse_np(b, x, y):
+    return float(np.mean((b[0] + b[1] * x - y) ** 2))
+
+
+def _line_log_cosh(b, x, y):
+    return jnp.sum(jnp.log(jnp.cosh(b[0] + b[1] * x - y))) + 0.1 * b[0] ** 2 * b[1]
+
+
+def _line_log_cosh_np(b, x, y):
+    return float(np.sum(np.log(np.cosh(b[0] + b[1] * x - y))) + 0.1 * b[0] ** 2 * b[1])
+
+
+def _grid_cases():
+    """(loss, NumPy loss, intercepts, slopes, x, y): grids of unequal, irregular axes."""
+    rng = np.random.default_rng(31)
+    x1 = np.array([1.0, 2.0, 3.0], np.float32)
+    y1 = np.array([1.0, 2.2, 2.8], np.float32)
+    x2 = rng.uniform(-2.0, 3.0, size=8).astype(np.float32)
+    y2 = (0.5 - 1.2 * x2 + 0.3 * rng.normal(size=8)).astype(np.float32)
+    return [
+        (
+            _line_mse,
+            _line_mse_np,
+            np.array([-1.0, 0.0, 0.5, 2.0, 3.5], np.float32),
+            np.array([-0.5, 0.4, 0.9, 2.0], np.float32),
+            x1,
+            y1,
+        ),
+        (
+            _line_log_cosh,
+            _line_log_cosh_np,
+            np.sort(rng.uniform(-2, 2, size=7)).astype(np.float32),
+            np.sort(rng.uniform(-3, 1, size=4)).astype(np.float32),
+            x2,
+            y2,
+        ),
+    ]
+
+
+class _Counted:
+    """The loss handed to the student's function, counting how often Python calls it."""
+
+    def __init__(self, loss):
+        self.loss, self.calls = loss, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.loss(*args)
+
+
+@checker("loss_grid", function=True)
+def check_loss_grid(loss_grid: Callable[..., Any]) -> Feedback:
+    """Exercise 2.1: ``loss_grid(loss_fn, intercepts, slopes, x, y)`` should return ``Z`` of shape
+    ``(len(slopes), len(intercepts))`` with ``Z[i, j] = loss_fn(jnp.array([intercepts[j], slopes[i]]), x, y)``.
+
+    The reference is a NumPy double loop over the grid, on two losses and grids of the checker's
+    own (axes of unequal, irregular lengths, so that a transpose changes the shape). Diagnoses the
+    transposed grid, the parameters passed as (slope, intercept), a flat result not reshaped, and
+    ``vmap`` mapping over the data (``in_axes`` for ``x`` and ``y`` should be ``None``). A Python
+    loop (over the points, or over the rows around one ``vmap``) gives the right values but is
+    not what the exercise asks: it gets "Not yet", detected by counting the calls of ``loss_fn``
+    (``vmap``, ``jit``, ``lax.map`` and ``jnp.vectorize`` trace it once).
+    """
+    loops = []
+    for i, (loss, loss_np, intercepts, slopes, x, y) in enumerate(_grid_cases(), start=1):
+        x64, y64 = x.astype(np.float64), y.astype(np.float64)
+        expected = np.array(
+            [
+                [loss_np(np.array([b0, b1], np.float64), x64, y64) for b0 in intercepts.astype(np.float64)]
+                for b1 in slopes.astype(np.float64)
+            ]
+        )
+        counted = _Counted(loss)
+        where = f"on test input {i} ({len(intercepts)} intercepts, {len(slopes)} slopes, {len(x)} data points)"
+        try:
+            got = call_on_jax_arrays(loss_grid, counted, intercepts, slopes, x, y, name="loss_grid", where=where)
+        except StudentError as exc:
+            if "inconsistent sizes" in exc.feedback.message:
+                raise fail(
+                    f"loss_grid raised an error {where}: vmap was asked to map over arguments of different "
+                    "lengths. vmap maps over the leading axis of every argument unless in_axes says otherwise; "
+                    "the data x and y are the same for every grid point, so give them in_axes=None "
+                    "(e.g. jax.vmap(loss_fn, in_axes=(0, None, None)))"
+                ) from None
+            raise
+        array = as_array(got)
+        if array is None:
+            raise fail(f"loss_grid should return an array; got {type(got).__name__} {where}")
+        if array.shape == expected.shape[::-1]:
+            return Feedback(
+                False,
+                f"loss_grid returned shape {array.shape} {where}, expected {expected.shape}: the grid is transposed. "
+                "Rows go with the slopes (the vertical axis of a contour plot), columns with the intercepts: "
+                'Z[i, j] = loss_fn([intercepts[j], slopes[i]], x, y); meshgrid\'s default indexing ("xy") gives '
+                'this layout, indexing="ij" or vmaps nested the other way round its transpose',
+            )
+        if array.shape == (expected.size,):
+            return Feedback(
+                False,
+                f"loss_grid returned {array.shape[0]} values in a flat array {where}: reshape them into the grid, "
+                f"shape {expected.shape}",
+            )
+        if array.shape == expected.shape:
+            swapped = np.array(
+                [
+                    [loss_np(np.array([b1, b0], np.float64), x64, y64) for b0 in intercepts.astype(np.float64)]
+                    for b1 in slopes.astype(np.float64)
+                ]
+            )
+            if np.allclose(array, swapped, rtol=1e-4, atol=1e-4) and not np.allclose(
+                array, expected, rtol=1e-4, atol=1e-4
+            ):
+                return Feedback(
+                    False,
+                    "the parameters went in as (slope, intercept): loss_fn takes b = (intercept, slope), "
+                    "so the point of row i and column j is jnp.array([intercepts[j], slopes[i]])",
+                )
+        result = compare_arrays(array, expected, name=f"loss_grid(...) {where}", rtol=1e-4, atol=1e-4)
+        if not result.ok:
+            return result
+        loops.append(counted.calls)
+    if max(loops) > 2:
+        return Feedback(
+            False,
+            f"loss_grid gives the right values, but it called loss_fn {max(loops)} times, once per grid point or "
+            "row: that is a Python loop, and the exercise asks for jax.vmap, which calls loss_fn once (it traces "
+            "it with the whole batch)",
+        )
+    return Feedback(True, "loss_grid agrees with a double loop over the grid on 2 losses and grids")
+
+
 def _bowl(t):
     return t[0] ** 2 + t[1] ** 2
 
@@ -48,7 +183,7 @@ def _pytree_loss(params):
 
 @checker("gradient_step", function=True)
 def check_gradient_step(gradient_step: Callable[[Any, Any, Any], Any]) -> Feedback:
-    """Exercise 2.1: ``gradient_step(f, params, lr)`` should return ``p - rate * dp`` for every leaf
+    """Exercise 2.2: ``gradient_step(f, params, lr)`` should return ``p - rate * dp`` for every leaf
     ``p`` of ``params``, with ``dp`` its gradient and ``rate`` the matching leaf of ``lr``, which has
     the structure of ``params`` (a number for an array, a dict of numbers for a dict).
 
@@ -163,65 +298,102 @@ def check_gradient_step(gradient_step: Callable[[Any, Any, Any], Any]) -> Feedba
     )
 
 
-@checker("max_lr")
-def check_max_learning_rate(max_lr: Any, *, a: float, b: float) -> Feedback:
-    """Exercise 2.2: the largest stable learning rate of ``a t0^2 + b t1^2`` is ``1 / max(a, b)``.
+def _quadratic(H: np.ndarray) -> Callable[[Any], Any]:
+    H32 = np.asarray(H, np.float32)
 
-    Each coordinate is multiplied per step by ``1 - 2 c lr`` (``c`` = a or b), which must stay in
-    ``[-1, 1]``. The exercise bisects to 1e-6, so the answer must lie within 0.1 % of the limit;
-    a rate just below it (within 2.5 %) gets a hint that the boundary itself is asked for.
-    Diagnoses the shallow direction, a lost factor 2, the best (not largest) rate, and rates just
-    above or below the limit.
+    def loss(t):
+        return 0.5 * t @ jnp.asarray(H32) @ t
 
-    Example:
-      >>> check_max_learning_rate(0.04, a=2.0, b=25.0)
-      Correct: max_lr = 0.04 = 1 / max(a, b): beyond it the steep coordinate is multiplied by less than -1 per step
-    """
-    value = as_number(max_lr, "max_lr")
-    steep, shallow = max(a, b), min(a, b)
-    expected = 1.0 / steep
-    factor = 1.0 - 2.0 * steep * value
-    if np.isclose(value, expected, rtol=1e-3):
-        return Feedback(
-            True,
-            f"max_lr = {value:.4g} = 1 / max(a, b): beyond it the steep coordinate is multiplied by less than -1 per step",
-        )
-    diagnoses = [
-        (
-            1.0 / shallow,
-            "that is the limit of the shallow direction; the steep one (the larger coefficient) diverges first",
-        ),
-        (2.0 / steep, "the gradient of c t^2 is 2 c t, so the factor per step is 1 - 2 c lr: did you drop the 2?"),
-        (
-            0.5 / steep,
-            "at 1 / (2 c) the steep coordinate lands on 0 in one step; larger rates still converge (oscillating) up to 1 / c",
-        ),
-        (1.0 / (a + b), "1 / (a + b) is the best fixed learning rate, not the largest stable one"),
+    return loss
+
+
+def _lr_problems() -> list[tuple[Callable[[Any], Any], np.ndarray, float, float, str]]:
+    """(loss, start, limit, 2 / lambda_max, description): quadratics 0.5 t^T H t of the checker's own."""
+    angle = np.pi / 5
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    cases = [
+        (np.diag([4.0, 50.0]), [1.0, 1.0], None, "2 t0^2 + 25 t1^2 from (1, 1)"),
+        (turn @ np.diag([3.0, 40.0]) @ turn.T, [1.0, -0.5], None, "a bowl with curvatures 3 and 40 turned by 36°"),
+        (np.diag([0.5, 4.0, 9.0]), [1.0, 1.0, 1.0], None, "curvatures 0.5, 4 and 9 in three dimensions"),
+        (np.diag([30.0, 600.0]), [0.2, 0.1], None, "curvatures 30 and 600"),
+        # the start has no component along the steep axis, so only the shallow one can diverge
+        (np.diag([4.0, 50.0]), [1.0, 0.0], 2.0 / 4.0, "2 t0^2 + 25 t1^2 from (1, 0), on the shallow axis"),
     ]
-    for wrong, message in diagnoses:
-        if np.isclose(value, wrong, rtol=1e-3):
-            return Feedback(False, message)
-    if expected < value <= 1.1 * expected:
+    problems = []
+    for H, start, limit, description in cases:
+        predicted = 2.0 / float(np.linalg.eigvalsh(H).max())
+        problems.append((_quadratic(H), np.array(start, np.float32), limit or predicted, predicted, description))
+    return problems
+
+
+@checker("max_stable_lr", function=True)
+def check_max_stable_lr(max_stable_lr: Callable[[Any, Any], Any]) -> Feedback:
+    """Exercise 2.3: ``max_stable_lr(loss_fn, params)`` should measure, by bisection, the largest
+    learning rate at which gradient descent from ``params`` does not diverge.
+
+    Run on five quadratics ``0.5 t^T H t`` of the checker's own, where the boundary is known:
+    ``2 / lambda_max``, except from a start with no component along the steep axis, where only the
+    shallow axis can diverge (``2 / lambda_min``). Accepted within 1.5 % (the exercise's 500-step
+    test lands within 0.03 %; stricter or looser tests of divergence move it by well under 1 %).
+    Diagnoses one number for every problem (a hard-coded answer), ``2 / lambda_max`` computed
+    instead of measured, ``1 / lambda_max``, a boundary outside a fixed bracket, and rates just
+    above or below the boundary.
+    """
+    values = []
+    for i, (loss, start, limit, predicted, description) in enumerate(_lr_problems(), start=1):
+        where = f"on problem {i} ({description})"
+        got = call_on_jax_arrays(max_stable_lr, loss, start, name="max_stable_lr", where=where)
+        value = as_number(got, f"max_stable_lr(...) {where}")
+        values.append(value)
+        if abs(value / limit - 1.0) <= 0.015:
+            continue
+        if len(values) > 1 and np.allclose(values, values[0], rtol=1e-6):
+            return Feedback(
+                False,
+                f"max_stable_lr returned {value:.4g} on every problem so far, whatever loss_fn is: the boundary "
+                "depends on the loss; measure it by running descent on loss_fn",
+            )
+        if limit != predicted and abs(value / predicted - 1.0) <= 0.015:
+            return Feedback(
+                False,
+                f"max_stable_lr returned 2 / lambda_max = {predicted:.4g} {where}, but from this start descent "
+                f"survives up to {limit:.4g}: the start has no component along the steep axis. That is the "
+                "prediction, computed; measure the boundary by running descent from params",
+            )
+        if abs(value / (limit / 2) - 1.0) <= 0.015:
+            return Feedback(
+                False,
+                f"max_stable_lr returned {value:.4g} {where}, half the boundary {limit:.4g}: beyond 1 / lambda the "
+                "steep coordinate flips sign at every step, but it still shrinks up to 2 / lambda. Call a run "
+                "divergent only when its final cost exceeds its initial cost",
+            )
+        if any(np.isclose(value, end, rtol=1e-3) for end in (0.01, 0.1)) and not 0.01 <= limit <= 0.1:
+            return Feedback(
+                False,
+                f"max_stable_lr returned {value:.4g} {where}, where the boundary is {limit:.4g}: it lies outside "
+                "the bracket [0.01, 0.1]. Find a bracket first: double the upper end until a run diverges "
+                "(and halve the lower one until a run converges)",
+            )
+        if limit < value <= 1.1 * limit:
+            return Feedback(
+                False,
+                f"max_stable_lr returned {value:.4g} {where}, just above the boundary {limit:.4g}: there descent "
+                "diverges, slowly; does your test run enough steps (500) and compare the final cost with the "
+                "initial one?",
+            )
+        if 0.9 * limit <= value < limit:
+            return Feedback(
+                False,
+                f"max_stable_lr returned {value:.4g} {where}, stable but below the boundary {limit:.4g}: bisect "
+                "until the interval is shorter than 1e-6 and return the boundary itself, not a rate safely below it",
+            )
         return Feedback(
-            False,
-            f"max_lr = {value:.4g} is just above the limit: there the steep coordinate's factor 1 - 2 c lr "
-            f"is {factor:.3f}, below -1, so it grows at every step",
-        )
-    if 0.975 * expected <= value < expected:
-        return Feedback(
-            False,
-            f"max_lr = {value:.4g} is just below the boundary, where the steep coordinate's factor 1 - 2 c lr is "
-            f"{factor:.3f}, not yet -1: store the boundary itself, bisected until the interval is shorter than 1e-6, "
-            "not a rate safely below it",
-        )
-    if 0.9 * expected <= value < 0.975 * expected:
-        return Feedback(
-            False,
-            f"max_lr = {value:.4g} is stable but not the largest: solve |1 - 2 c lr| <= 1 exactly for the steep coefficient",
+            False, f"max_stable_lr returned {value:.4g} {where}; descent from that start is stable up to {limit:.4g}"
         )
     return Feedback(
-        False,
-        f"max_lr = {value:.4g} is not the largest stable rate; write the factor 1 - 2 c lr for each coordinate and keep both in [-1, 1]",
+        True,
+        "max_stable_lr finds the boundary on 5 quadratics: 2 / lambda_max, and 2 / lambda_min from a start on the "
+        "shallow axis (the prediction 0.04 for 2 t0^2 + 25 t1^2 holds from almost every start, not from all)",
     )
 
 
@@ -239,7 +411,7 @@ def _regression_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 
 @checker("regression_gradient", function=True)
 def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any]) -> Feedback:
-    """Exercise 2.3: ``regression_gradient(b, x, y)`` should return the gradient of
+    """Exercise 2.4: ``regression_gradient(b, x, y)`` should return the gradient of
     ``mean((b0 + b1 x - y)^2)`` with respect to ``(b0, b1)``, shape ``(2,)``.
 
     The reference is ``(2/n) (sum e, sum e x)`` in float64; at ``b = (2, 2)`` on ``x = (1, 2, 3)``,
@@ -276,72 +448,78 @@ def check_regression_gradient(regression_gradient: Callable[[Any, Any, Any], Any
     )
 
 
-def _back_transform_x_cases() -> list[tuple[np.ndarray, float, float]]:
+def _quadratic_cases() -> list[tuple[np.ndarray, float, float]]:
     return [
-        (np.array([40.9, 10.41], np.float32), 5.0, 5.7807),
-        (np.array([3.0, -0.5], np.float32), -2.0, 0.5),
-        (np.array([-4.0, 0.8], np.float32), 10.0, 3.0),
+        (np.array([41.0, 10.4, 0.05], np.float32), 5.0, 5.7807),
+        (np.array([1.0, -2.0, 0.5], np.float32), -1.5, 0.4),
+        (np.array([0.3, 0.7, -1.2], np.float32), 3.0, 2.0),
     ]
 
 
-@checker("back_transform_x", function=True)
-def check_back_transform_x(back_transform_x: Callable[..., Any]) -> Feedback:
-    """Exercise 2.4: ``back_transform_x(b, x_mean, x_sd)`` should map ``(b0, b1)`` of
-    ``y = b0 + b1 x_s`` (only ``x`` standardised, ``y`` in its own units) back to
-    ``(intercept, slope)`` with ``slope = b1 / x_sd`` and ``intercept = b0 - slope * x_mean``.
+def _polynomial(b: np.ndarray, m: float, s: float) -> np.ndarray:
+    """(c0, c1, c2) of b0 + b1 (x - m)/s + b2 ((x - m)/s)^2."""
+    b0, b1, b2 = b
+    return np.array([b0 - b1 * m / s + b2 * m**2 / s**2, b1 / s - 2.0 * b2 * m / s**2, b2 / s**2])
 
-    The reference is that formula in float64 on three inputs (the first like the thermometer data).
-    Diagnoses a missing shift ``- slope * x_mean``, a shift of the wrong sign, a shift by the
-    unscaled ``b1 * x_mean`` (the chapter's slip, in this setting), a slope scaled the wrong way or
-    not at all, and a swapped pair.
+
+@checker("back_transform_quadratic", function=True)
+def check_back_transform_quadratic(back_transform_quadratic: Callable[..., Any]) -> Feedback:
+    """Exercise 2.5: ``back_transform_quadratic(b, x_mean, x_sd)`` should map ``(b0, b1, b2)`` of
+    ``y = b0 + b1 x_s + b2 x_s^2`` with ``x_s = (x - x_mean) / x_sd`` to ``(c0, c1, c2)`` of
+    ``y = c0 + c1 x + c2 x^2``.
+
+    The reference expands the square in float64 on three inputs of the checker's own. Diagnoses
+    the coefficients in NumPy's ``polyfit`` order (highest power first), the line's back-transform
+    with the square left out of ``c0`` and ``c1``, a missing cross term ``- 2 b2 m / s^2``, a
+    missing constant ``b2 m^2 / s^2``, ``b2`` not divided by ``s^2``, and a shift of the wrong sign.
 
     Example:
-      >>> check_back_transform_x(lambda b, m, s: (b[0] - b[1] / s * m, b[1] / s))
-      Correct: back_transform_x maps the coefficients of a fit on standardised x back correctly on 3 test inputs
+      >>> def back(b, m, s):
+      ...     return b[0] - b[1] * m / s + b[2] * m**2 / s**2, b[1] / s - 2 * b[2] * m / s**2, b[2] / s**2
+      >>> check_back_transform_quadratic(back)
+      Correct: back_transform_quadratic expands the square correctly on 3 test inputs
     """
-    for i, (b, x_mean, x_sd) in enumerate(_back_transform_x_cases(), start=1):
-        got = _numbers(
-            call_student(
-                back_transform_x, jnp.asarray(b), x_mean, x_sd, name="back_transform_x", where=f"on test input {i}"
-            ),
-            "back_transform_x",
-            i,
+    for i, (b, m, s) in enumerate(_quadratic_cases(), start=1):
+        got = call_on_jax_arrays(
+            back_transform_quadratic, b, m, s, name="back_transform_quadratic", where=f"on test input {i}"
         )
-        if got.shape != (2,):
-            return Feedback(False, f"back_transform_x should return a pair (intercept, slope); got shape {got.shape}")
-        if not np.all(np.isfinite(got)):
-            return Feedback(False, f"back_transform_x returned NaN or infinity on test input {i}: {got.tolist()}")
-        b0, b1 = (float(v) for v in b)
-        slope = b1 / x_sd
-        intercept = b0 - slope * x_mean
-        close = lambda value, target: np.isclose(value, target, rtol=1e-4, atol=1e-4)
-        if close(got[0], slope) and close(got[1], intercept):
-            return Feedback(False, "the pair is in the wrong order: return (intercept, slope)")
-        if not close(got[1], slope):
-            if close(got[1], b1 * x_sd):
-                return Feedback(
-                    False, "the slope is scaled the wrong way: x_s = (x - x_mean) / x_sd, so slope = b1 / x_sd"
-                )
-            if close(got[1], b1):
-                return Feedback(False, "the slope is still per standard deviation of x: divide b1 by x_sd")
-            return Feedback(False, f"the slope on test input {i} is {got[1]:.6g}, expected {slope:.6g}")
-        if close(got[0], intercept):
+        array = as_array(got)
+        if array is None or array.shape != (3,):
+            shape = f"shape {array.shape}" if array is not None else type(got).__name__
+            raise fail(f"back_transform_quadratic should return three numbers (c0, c1, c2); got {shape}")
+        if not np.all(np.isfinite(array)):
+            return Feedback(
+                False, f"back_transform_quadratic returned NaN or infinity on test input {i}: {array.tolist()}"
+            )
+        b64 = b.astype(np.float64)
+        expected = _polynomial(b64, m, s)
+        if np.allclose(array, expected, rtol=1e-4, atol=1e-4):
             continue
-        if close(got[0], b0):
-            return Feedback(
-                False, "the intercept is missing - slope * x_mean: x was centred, so the line must be shifted back"
-            )
-        if close(got[0], b0 + slope * x_mean):
-            return Feedback(
-                False, "the intercept adds slope * x_mean: subtract it (at x = x_mean the line must give b0)"
-            )
-        if close(got[0], b0 - b1 * x_mean):
-            return Feedback(
-                False,
-                "the intercept shifts by b1 * x_mean, with the slope still in standardised units: use slope * x_mean "
-                "with slope = b1 / x_sd",
-            )
-        return Feedback(False, f"the intercept on test input {i} is {got[0]:.6g}, expected {intercept:.6g}")
-    return Feedback(
-        True, "back_transform_x maps the coefficients of a fit on standardised x back correctly on 3 test inputs"
-    )
+        b0, b1, b2 = b64
+        slips = [
+            (expected[::-1], "the coefficients are in NumPy's polyfit order, highest power first: return (c0, c1, c2)"),
+            (
+                np.array([b0 - b1 * m / s, b1 / s, b2 / s**2]),
+                "that is the line's back-transform plus b2 / s^2: x_s^2 = (x - m)^2 / s^2 = (x^2 - 2 m x + m^2) / s^2 "
+                "also adds to c1 and c0; expand the square",
+            ),
+            (
+                np.array([expected[0], b1 / s, expected[2]]),
+                "c1 is missing the cross term of the square: (x - m)^2 = x^2 - 2 m x + m^2 adds - 2 b2 m / s^2",
+            ),
+            (
+                np.array([b0 - b1 * m / s, expected[1], expected[2]]),
+                "c0 is missing the constant of the square: (x - m)^2 = x^2 - 2 m x + m^2 adds b2 m^2 / s^2",
+            ),
+            (
+                np.array([expected[0], expected[1], b2 / s]),
+                "c2 should be b2 / s^2: x_s^2 carries the factor 1 / s^2",
+            ),
+            (np.array([expected[0], expected[1], b2]), "c2 should be b2 / s^2: x_s^2 carries the factor 1 / s^2"),
+            (_polynomial(b64, -m, s), "the shift has the wrong sign: x_s = (x - x_mean) / x_sd"),
+        ]
+        for candidate, message in slips:
+            if np.allclose(array, candidate, rtol=1e-4, atol=1e-4):
+                return Feedback(False, message)
+        return compare_arrays(array, expected, name=f"(c0, c1, c2) on test input {i}", rtol=1e-4, atol=1e-4)
+    return Feedback(True, "back_transform_quadratic expands the square correctly on 3 test inputs")
