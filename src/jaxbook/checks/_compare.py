@@ -278,3 +278,18 @@ def _compare_outputs(got: Any, expected: Any, name: str, rtol: float, atol: floa
 
 
 # --- NumPy references and problem generators -------------------------------------------------------
+
+
+def require(result: Feedback) -> None:
+    """Stop the check with ``result`` if it is a ``Not yet`` (:func:`jaxbook.checks._core.checker`
+    turns the :class:`StudentError` into that verdict); go on if it is ``Correct``.
+
+    Example:
+      >>> require(Feedback(True, "fine"))
+      >>> require(Feedback(False, "the slope is off"))
+      Traceback (most recent call last):
+      ...
+      jaxbook.checks._core.StudentError: the slope is off
+    """
+    if not result.ok:
+        raise StudentError(result.message)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxbook.checks._compare import as_array, as_number, as_values, compare_arrays, compare_functions
+from jaxbook.checks._compare import as_array, as_number, as_values, compare_arrays, compare_functions, require
 from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
 from jaxbook.checks._references import regression_problems
 
@@ -122,9 +122,7 @@ def check_group_design(group_design: Callable[[Any, Any, int], Any]) -> Feedback
         for slip, message in _group_slips(x, group, num_groups):
             if array.shape == slip.shape and np.allclose(array, slip, atol=1e-5):
                 return Feedback(False, message)
-        result = compare_arrays(array, expected, name=f"group_design(...) on test input {i}", rtol=1e-5, atol=1e-5)
-        if not result.ok:
-            return result
+        require(compare_arrays(array, expected, name=f"group_design(...) on test input {i}", rtol=1e-5, atol=1e-5))
     return Feedback(
         True,
         "group_design builds the design matrix of one line per group on 3 test inputs (2, 3 and 4 groups, one of them empty)",
@@ -296,15 +294,15 @@ def check_simple_regression(simple_regression: Callable[[Any, Any], Any]) -> Fee
             got_intercept, float(np.mean(y)) + slope * float(np.mean(x)), rtol=1e-3, atol=1e-3
         ):
             return Feedback(False, "the intercept is mean(y) - slope * mean(x): you added slope * mean(x) instead")
-        result = compare_arrays(
-            [got_intercept, got_slope],
-            [intercept, slope],
-            name=f"(intercept, slope) on test input {i}",
-            rtol=1e-3,
-            atol=1e-3,
+        require(
+            compare_arrays(
+                [got_intercept, got_slope],
+                [intercept, slope],
+                name=f"(intercept, slope) on test input {i}",
+                rtol=1e-3,
+                atol=1e-3,
+            )
         )
-        if not result.ok:
-            return result
     return Feedback(True, "simple_regression agrees with numpy.polyfit on 3 random data sets")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook.checks._compare import as_array, as_number, compare_arrays, sample_size_hints
+from jaxbook.checks._compare import as_array, as_number, compare_arrays, require, sample_size_hints
 from jaxbook.checks._core import Feedback, StudentError, call_on_jax_arrays, call_student, checker, fail
 
 
@@ -143,9 +143,7 @@ def check_loss_grid(loss_grid: Callable[..., Any]) -> Feedback:
                     "the parameters went in as (slope, intercept): loss_fn takes b = (intercept, slope), "
                     "so the point of row i and column j is jnp.array([intercepts[j], slopes[i]])",
                 )
-        result = compare_arrays(array, expected, name=f"loss_grid(...) {where}", rtol=1e-4, atol=1e-4)
-        if not result.ok:
-            return result
+        require(compare_arrays(array, expected, name=f"loss_grid(...) {where}", rtol=1e-4, atol=1e-4))
         loops.append(counted.calls)
     if max(loops) > 2:
         return Feedback(

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxbook.checks._compare import as_array, as_number, compare_arrays
+from jaxbook.checks._compare import as_array, as_number, compare_arrays, require
 from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
 from jaxbook.checks._references import regression_problems
 
@@ -78,11 +78,9 @@ def check_ridge_gradient(ridge_gradient: Callable[[Any, Any, Any, float], Any]) 
                     wrong, expected, rtol=1e-3, atol=1e-4
                 ):
                     return Feedback(False, f"ridge_gradient on test input {i} (n = {n}): {message}")
-        result = compare_arrays(
-            got, expected, name=f"ridge_gradient(...) on test input {i} (n = {n})", rtol=1e-3, atol=1e-4
+        require(
+            compare_arrays(got, expected, name=f"ridge_gradient(...) on test input {i} (n = {n})", rtol=1e-3, atol=1e-4)
         )
-        if not result.ok:
-            return result
     return Feedback(True, "ridge_gradient agrees with the gradient of MSE + lam * sum(b^2) on 3 test inputs")
 
 
@@ -159,9 +157,7 @@ def check_sgd_epoch(sgd_epoch: Callable[..., Any]) -> Feedback:
                 for wrong, message in slips:
                     if np.allclose(got_array, wrong, rtol=1e-3, atol=1e-5):
                         return Feedback(False, f"sgd_epoch on problem {i}: {message}")
-        result = compare_arrays(got, expected, name=f"sgd_epoch(...) on problem {i}", rtol=1e-3, atol=1e-5)
-        if not result.ok:
-            return result
+        require(compare_arrays(got, expected, name=f"sgd_epoch(...) on problem {i}", rtol=1e-3, atol=1e-5))
     return Feedback(True, "sgd_epoch agrees with one epoch of mini-batch SGD on 2 problems")
 
 
@@ -268,9 +264,7 @@ def check_fit_standard_error(fit_standard_error: Callable[[Any, Any, Any], Any])
             for wrong, message in slips:
                 if np.isclose(value, wrong, rtol=1e-3):
                     return Feedback(False, f"{where}: {message}")
-        result = compare_arrays(value, expected, name=where, rtol=1e-3, atol=1e-6)
-        if not result.ok:
-            return result
+        require(compare_arrays(value, expected, name=where, rtol=1e-3, atol=1e-6))
     return Feedback(True, "fit_standard_error agrees with the reference on 3 test problems")
 
 

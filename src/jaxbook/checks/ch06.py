@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxbook.checks._compare import as_array, as_number, compare_arrays, sample_size_hints
+from jaxbook.checks._compare import as_array, as_number, compare_arrays, require, sample_size_hints
 from jaxbook.checks._core import Feedback, StudentError, call_student, checker, fail
 from jaxbook.checks._references import sigmoid
 
@@ -160,9 +160,7 @@ def check_head_logits(head_logits: Callable[[Any, Any], Any]) -> Feedback:
                     for message, wrong in slips.items():
                         if np.allclose(got_array, wrong, rtol=1e-4, atol=1e-4):
                             return Feedback(False, message)
-        result = compare_arrays(got, expected, name=f"the logits on test problem {i}", rtol=1e-4, atol=1e-4)
-        if not result.ok:
-            return result
+        require(compare_arrays(got, expected, name=f"the logits on test problem {i}", rtol=1e-4, atol=1e-4))
     return Feedback(True, "head_logits agrees with the formula for 3 and 4 heads on hidden layers of widths 2, 5 and 3")
 
 
@@ -405,9 +403,7 @@ def check_activation_deltas(deltas_fn: Callable[..., Any]) -> Feedback:
         hints = sample_size_hints(n)
         hints[float(n)] = "the loss is a mean over the n points: delta_out is (p - y) / n"
         hints[1.0 / n] = "you divided by n twice"
-        result = compare_arrays(got_out, delta_out, name=f"delta_out {where}", rtol=1e-3, atol=1e-7, hints=hints)
-        if not result.ok:
-            return result
+        require(compare_arrays(got_out, delta_out, name=f"delta_out {where}", rtol=1e-3, atol=1e-7, hints=hints))
         hidden_array = as_array(got_hidden)
         if hidden_array is not None and hidden_array.shape == (width,):
             return Feedback(
@@ -425,11 +421,9 @@ def check_activation_deltas(deltas_fn: Callable[..., Any]) -> Feedback:
                 _, wrong = _np_activation_deltas(params, X, y, f, f_slope, slip=slip)
                 if np.allclose(hidden_array, wrong, rtol=1e-3, atol=1e-8):
                     return Feedback(False, message)
-        result = compare_arrays(
-            got_hidden, delta_hidden, name=f"delta_hidden {where}", rtol=1e-3, atol=1e-8, hints=hints
+        require(
+            compare_arrays(got_hidden, delta_hidden, name=f"delta_hidden {where}", rtol=1e-3, atol=1e-8, hints=hints)
         )
-        if not result.ok:
-            return result
     return Feedback(
         True,
         "deltas_fn carries the errors through tanh, softsign and sigmoid units by the chain rule (4 test problems)",

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxbook.checks._compare import as_array, compare_arrays
+from jaxbook.checks._compare import as_array, compare_arrays, require
 from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
 from jaxbook.checks._references import binary_cross_entropy, sigmoid
 
@@ -68,9 +68,7 @@ def check_optax_bce(bce: Callable[[Any, Any, Any], Any]) -> Feedback:
                 f"bce is {got_array} for a logit of 60: a formula through the sigmoid's probabilities "
                 "overflows; compute the loss from the logits, as optax.sigmoid_binary_cross_entropy does",
             )
-        result = compare_arrays(got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5)
-        if not result.ok:
-            return result
+        require(compare_arrays(got, expected, name=f"bce on test input {i}", rtol=1e-4, atol=1e-5))
     return Feedback(True, "bce is the weighted mean binary cross-entropy, finite even for a logit of 60")
 
 
@@ -213,9 +211,7 @@ def check_adam_updates(adam_updates: Callable[..., Any]) -> Feedback:
                     wrong = _np_adam_updates(grads, lr, correction, slip=slip)
                     if np.allclose(got_array, wrong, rtol=1e-3, atol=1e-7 * lr):
                         return Feedback(False, f"{where}: {message}")
-            result = compare_arrays(got, expected, name=f"the updates {where}", rtol=1e-3, atol=1e-7 * lr)
-            if not result.ok:
-                return result
+            require(compare_arrays(got, expected, name=f"the updates {where}", rtol=1e-3, atol=1e-7 * lr))
     return Feedback(
         True,
         "adam_updates matches optax.adam with the bias correction and the formulas without it: uncorrected, the "
@@ -461,9 +457,7 @@ def check_rmsprop_step_sizes(rmsprop_step_sizes: Callable[..., Any]) -> Feedback
                     "optax.rmsprop divides by sqrt(s + eps), which matters when g**2 is as small as eps = 1e-8: "
                     "compute the sizes with optax.rmsprop",
                 )
-        result = compare_arrays(got, expected, name=f"the step sizes {where}", rtol=1e-3, atol=1e-9)
-        if not result.ok:
-            return result
+        require(compare_arrays(got, expected, name=f"the step sizes {where}", rtol=1e-3, atol=1e-9))
     return Feedback(
         True,
         "rmsprop_step_sizes matches optax.rmsprop: the first step is about 3.2 lr, and the steps shrink towards lr",

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbook.checks._compare import as_array, as_whole_number, compare_arrays
+from jaxbook.checks._compare import as_array, as_whole_number, compare_arrays, require
 from jaxbook.checks._core import Feedback, StudentError, call_jitted, call_on_jax_arrays, checker, fail
 from jaxbook.checks._references import sigmoid
 
@@ -136,9 +136,7 @@ def check_static_choice(robust_loss_jit: Callable[..., Any]) -> Feedback:
                 "that is the textbook Huber loss, r**2 / 2 and delta (|r| - delta / 2); this exercise's is "
                 "twice it, r**2 and 2 delta |r| - delta**2, so that it equals the squared error for small residuals"
             )
-        result = compare_arrays(got, values["right"], name=call, rtol=1e-4, atol=1e-5, hints=hints)
-        if not result.ok:
-            return result
+        require(compare_arrays(got, values["right"], name=call, rtol=1e-4, atol=1e-5, hints=hints))
     if not hasattr(robust_loss_jit, "trace"):
         return Feedback(
             False,
@@ -228,9 +226,7 @@ def check_per_example_grads(per_example_grads: Callable[[Any, Any, Any], Any]) -
                 "that is the gradient with respect to x_i, (sigmoid(z_i) - y_i) w: jax.grad differentiates with "
                 "respect to its first argument by default, so keep w first (argnums=0)",
             )
-        result = compare_arrays(got, expected, name=f"per_example_grads(...) on test input {i}", rtol=1e-4, atol=1e-5)
-        if not result.ok:
-            return result
+        require(compare_arrays(got, expected, name=f"per_example_grads(...) on test input {i}", rtol=1e-4, atol=1e-5))
     return Feedback(True, "per_example_grads agrees with (sigmoid(x_i . w) - y_i) x_i on 2 random problems")
 
 
@@ -398,12 +394,8 @@ def check_momentum_with_history(momentum_with_history: Callable[..., Any]) -> Fe
                     and np.allclose(losses_got, losses_slip, rtol=1e-4, atol=1e-6)
                 ):
                     return Feedback(False, message)
-        result = compare_arrays(got[1], losses_expected, name=f"losses on test input {i}", rtol=1e-4, atol=1e-6)
-        if not result.ok:
-            return result
-        result = compare_arrays(b_got, b_expected, name=f"b_final on test input {i}", rtol=1e-4, atol=1e-5)
-        if not result.ok:
-            return result
+        require(compare_arrays(got[1], losses_expected, name=f"losses on test input {i}", rtol=1e-4, atol=1e-6))
+        require(compare_arrays(b_got, b_expected, name=f"b_final on test input {i}", rtol=1e-4, atol=1e-5))
     if not hasattr(momentum_with_history, "lower"):
         return Feedback(
             False,
@@ -574,11 +566,9 @@ def check_masked_grad(masked_logistic_grad: Callable[..., Any], mesh: jax.shardi
                 for slip, text in slips.items():
                     if np.allclose(got_array, expected[slip], rtol=1e-4, atol=1e-6):
                         return Feedback(False, text)
-        result = compare_arrays(
-            got, expected["right"], name=f"masked_logistic_grad(...) on test {i}", rtol=1e-4, atol=1e-6
+        require(
+            compare_arrays(got, expected["right"], name=f"masked_logistic_grad(...) on test {i}", rtol=1e-4, atol=1e-6)
         )
-        if not result.ok:
-            return result
     try:
         with jax.set_mesh(mesh):
             jaxpr = jax.make_jaxpr(masked_logistic_grad)(jnp.asarray(w), *sharded)
