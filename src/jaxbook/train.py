@@ -54,11 +54,12 @@ class DivergenceError(ValueError):
 # --- divergence: one rule, traced or eager --------------------------------------------------------
 
 
-def _divergence_mask(losses: Array, growth: float) -> Array:
-    losses = jnp.asarray(losses)
-    bad = ~jnp.isfinite(losses)
-    initial = jnp.where(jnp.isfinite(losses[0]), jnp.abs(losses[0]), 1.0)
-    exploded = jnp.abs(jnp.where(bad, 0.0, losses)) > growth * jnp.maximum(initial, 1e-12)
+def _divergence_mask(losses: Array, growth: float, xp: Any = jnp) -> Array:
+    """``xp`` is ``jax.numpy`` (traced or not) or ``numpy`` (for a finished curve: no compiled programs)."""
+    losses = xp.asarray(losses)
+    bad = ~xp.isfinite(losses)
+    initial = xp.where(xp.isfinite(losses[0]), xp.abs(losses[0]), 1.0)
+    exploded = xp.abs(xp.where(bad, 0.0, losses)) > growth * xp.maximum(initial, 1e-12)
     return bad | exploded
 
 
@@ -83,7 +84,7 @@ def check_losses(losses: Array, *, lr: float, growth: float = GROWTH) -> None:
       >>> check_losses(jnp.array([1.0, 0.5, 0.25]), lr=0.1)
     """
     losses = np.asarray(losses)
-    problem = np.asarray(_divergence_mask(losses, growth))
+    problem = _divergence_mask(losses, growth, xp=np)
     if problem.any():
         step = int(np.argmax(problem))
         bad = not np.isfinite(losses[step])
