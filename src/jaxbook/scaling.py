@@ -14,6 +14,7 @@ A known slip drops :math:`b_1` from the :math:`a \bar x` term of the intercept (
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -42,7 +43,11 @@ def standardize(x: Array) -> tuple[Array, Array, Array]:
     x_np = validation.as_float_array("x", x, ndim=1)
     if np.ptp(x_np) == 0:
         raise ValueError(f"x must not be constant (its standard deviation would be 0); every value is {x_np[0]}")
-    x = jnp.asarray(x)
+    return _standardize(jnp.asarray(x))
+
+
+@jax.jit  # one compiled program, not one per operation run eagerly
+def _standardize(x: Array) -> tuple[Array, Array, Array]:
     mean, sd = jnp.mean(x), jnp.std(x)
     return (x - mean) / sd, mean, sd
 
@@ -77,7 +82,12 @@ def unstandardize_coefficients(
         raise ValueError(f"coef_std must have shape (2,) = (b0, b1); got shape {coef_np.shape}")
     validation.positive("x_sd", x_sd)
     validation.positive("y_sd", y_sd)
-    b0, b1 = jnp.asarray(coef_std)
+    return _unstandardize(jnp.asarray(coef_std), x_mean, x_sd, y_mean, y_sd)
+
+
+@jax.jit
+def _unstandardize(coef_std: Array, x_mean: Array, x_sd: Array, y_mean: Array, y_sd: Array) -> tuple[Array, Array]:
+    b0, b1 = coef_std
     slope = b1 * y_sd / x_sd
     intercept = y_mean + b0 * y_sd - slope * x_mean
     return intercept, slope

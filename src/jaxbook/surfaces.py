@@ -10,6 +10,7 @@ optimiser paths of Chapter 7. A function of two parameters is written for **one*
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import jax
@@ -54,6 +55,12 @@ def _check_num(num: object) -> int:
     return num
 
 
+def _grid_values(f: ScalarFn, t0_range: Range, t1_range: Range, num: int) -> tuple[Array, Array, Array]:
+    T0, T1 = jnp.meshgrid(jnp.linspace(*t0_range, num), jnp.linspace(*t1_range, num))
+    points = jnp.stack([T0.ravel(), T1.ravel()], axis=1)
+    return T0, T1, jax.vmap(f)(points)
+
+
 def evaluate_on_grid(
     f: ScalarFn,
     t0_range: Range,
@@ -87,9 +94,9 @@ def evaluate_on_grid(
     t0_range = _check_range("t0_range", t0_range)
     t1_range = _check_range("t1_range", t1_range)
     num = _check_num(num)
-    T0, T1 = jnp.meshgrid(jnp.linspace(*t0_range, num), jnp.linspace(*t1_range, num))
-    points = jnp.stack([T0.ravel(), T1.ravel()], axis=1)
-    values = jax.vmap(f)(points)
+    # one compiled program per call (grid and values together), not one per operation run eagerly;
+    # a fresh jit each call, so a function whose globals changed is never served a stale result
+    T0, T1, values = jax.jit(functools.partial(_grid_values, f, t0_range, t1_range, num))()
     if jnp.shape(values) != (num * num,):
         raise ValueError(
             f"f must return a scalar for one point t of shape (2,); on a batch of {num * num} points "

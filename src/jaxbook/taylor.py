@@ -86,7 +86,15 @@ def derivatives(f: ScalarFn, a: float, order: int) -> Array:
     """
     _check_f(f)
     a = _check_point("a", a)
-    return jnp.stack([g(a) for g in _derivative_chain(f, _check_order(order))])
+    return _all_derivatives(f, _check_order(order))(a)
+
+
+@functools.lru_cache(maxsize=256)
+def _all_derivatives(f: ScalarFn, order: int) -> Callable[[Array], Array]:
+    # every level of the chain, called inside one jitted function: one program per function,
+    # order and dtype instead of one per level (each level stays a simplified program of its own)
+    chain = _derivative_chain(f, order)
+    return jax.jit(lambda a: jnp.stack([g(a) for g in chain]))
 
 
 def factorials(order: int, dtype: jnp.dtype = jnp.float32) -> Array:
@@ -134,7 +142,12 @@ def taylor_terms(f: ScalarFn, a: float, x: float, order: int) -> Array:
     """
     coefficients = taylor_coefficients(f, a, order)
     h = jnp.asarray(_check_point("x", x), coefficients.dtype) - jnp.asarray(a, coefficients.dtype)
-    return coefficients * h ** jnp.arange(order + 1)
+    return _times_powers(coefficients, h)
+
+
+@jax.jit
+def _times_powers(coefficients: Array, h: Array) -> Array:
+    return coefficients * h ** jnp.arange(coefficients.shape[0])
 
 
 def taylor_approximations(f: ScalarFn, a: float, x: float, order: int) -> Array:
@@ -170,4 +183,4 @@ def taylor_polynomial(f: ScalarFn, a: float, order: int) -> Callable[[Array], Ar
             result = result * h + c
         return result
 
-    return polynomial
+    return jax.jit(polynomial)  # one compiled program per shape of x, not one per operation

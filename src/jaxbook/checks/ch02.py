@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -22,6 +23,7 @@ def _numbers(got: Any, name: str, i: int) -> np.ndarray:
     return array
 
 
+@jax.jit  # a student's vmap of it is one batched program, not one per operation
 def _line_mse(b, x, y):
     return jnp.mean((b[0] + b[1] * x - y) ** 2)
 
@@ -30,6 +32,7 @@ def _line_mse_np(b, x, y):
     return float(np.mean((b[0] + b[1] * x - y) ** 2))
 
 
+@jax.jit
 def _line_log_cosh(b, x, y):
     return jnp.sum(jnp.log(jnp.cosh(b[0] + b[1] * x - y))) + 0.1 * b[0] ** 2 * b[1]
 
@@ -155,19 +158,23 @@ def check_loss_grid(loss_grid: Callable[..., Any]) -> Feedback:
     return Feedback(True, "loss_grid agrees with a double loop over the grid on 2 losses and grids")
 
 
+@jax.jit
 def _bowl(t):
     return t[0] ** 2 + t[1] ** 2
 
 
+@jax.jit
 def _tilted(t):
     return 3.0 * t[0] ** 2 + 0.5 * t[1] ** 2 + t[0] * t[1]
 
 
+@jax.jit
 def _wavy(t):
     return jnp.sum(jnp.cos(t)) + jnp.sum(t**2)
 
 
-# (f, its gradient in NumPy, start, learning rate); module-level, so a student's jit compiles once
+# (f, its gradient in NumPy, start, learning rate); module-level, so a student's jit compiles once;
+# the functions are jitted, so a student's eager jax.grad of them is a few programs, not one per operation
 _STEP_CASES = (
     (_bowl, lambda t: 2.0 * t, np.array([2.0, 1.0], np.float32), 0.1),
     (_tilted, lambda t: np.array([6.0 * t[0] + t[1], t[1] + t[0]]), np.array([-1.0, 2.0], np.float32), 0.05),
@@ -175,6 +182,7 @@ _STEP_CASES = (
 )
 
 
+@jax.jit
 def _pytree_loss(params):
     return jnp.sum(params["w"] ** 2) + 3.0 * params["b"] ** 2
 

@@ -174,10 +174,15 @@ def check_order_needed(order: Any, log_errors: Any = None) -> Feedback:
 
 # (F, its Jacobian in closed form, t): outputs and inputs differ in number, so a transposed
 # Jacobian has the wrong shape, and the square case is not symmetric
+# The checker's functions are jitted (all but the reverse-only one, whose point is that forward mode
+# fails on it): a student's eager grad, hessian or vjp of them then runs a few compiled programs
+# instead of one per operation.
+@jax.jit
 def _wide(t):
     return jnp.stack([t[0] * t[1] * t[2], jnp.sin(t[0]) + t[2] ** 2])
 
 
+@jax.jit
 def _tall(t):
     return jnp.stack([t[0] * t[1], jnp.exp(t[0]), t[1] ** 3 - t[0]])
 
@@ -190,6 +195,7 @@ def _tall_jacobian(t):
     return np.array([[t[1], t[0]], [np.exp(t[0]), 0.0], [-1.0, 3 * t[1] ** 2]])
 
 
+@jax.jit
 def _square3(t):
     return jnp.stack([t[0] ** 2 * t[1], t[2] - t[0], jnp.cos(t[0] * t[1]) + t[2]])
 
@@ -292,6 +298,7 @@ def check_jacobian(jacobian_by_vjp: Callable[[Any, Any], Any]) -> Feedback:
     return Feedback(True, "the Jacobians of 4 functions (2 x 3, 3 x 2, 3 x 3 and 2 x 2), one row per output")
 
 
+@jax.jit
 def _saddle_valley(t):
     return t[0] ** 2 + (t[1] ** 2 - 1.0) ** 2 + 0.5 * t[0] * t[1]
 
@@ -302,6 +309,7 @@ def _saddle_valley_derivatives(t):
     return g, H
 
 
+@jax.jit
 def _quadratic(t):
     return t[0] ** 2 + 10.0 * t[1] ** 2 + t[0] * t[1] - t[0]
 
@@ -310,6 +318,7 @@ def _quadratic_derivatives(t):
     return np.array([2 * t[0] + t[1] - 1, 20 * t[1] + t[0]]), np.array([[2.0, 1.0], [1.0, 20.0]])
 
 
+@jax.jit
 def _monkey(t):
     return t[0] ** 3 - 3 * t[0] * t[1] ** 2 + t[2] ** 2 + t[0] ** 4 + t[1] ** 4
 
