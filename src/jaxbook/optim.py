@@ -39,7 +39,7 @@ def _optax_update(tx: optax.GradientTransformation) -> train.Update:
 @partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "per_epoch", "record_params"))
 def _fit(loss_fn, params, optimizer, lr, data, indices, num_steps, per_epoch, record_params):
     tx = optimizer(lr)
-    return train.run_minibatch_steps(
+    params, records, evaluations = train.run_minibatch_steps(
         loss_fn,
         _optax_update(tx),
         params,
@@ -50,6 +50,10 @@ def _fit(loss_fn, params, optimizer, lr, data, indices, num_steps, per_epoch, re
         per_epoch=per_epoch,
         record_params=record_params,
     )
+    # the curve fit checks for divergence: each step's loss, then the final loss on all the data.
+    # Computed here, in the compiled loop, so that a run that did not diverge needs no eager check.
+    diverged = train.diverged(jnp.concatenate([records["loss"], evaluations[-1:]]))
+    return params, records, evaluations, diverged
 
 
 def fit(
@@ -110,11 +114,11 @@ def fit(
         n = train.check_batching(data, batch_size, key)
         per_epoch = train.steps_per_epoch(n, batch_size)
         indices = train.batch_indices(key, n, batch_size, num_steps)
-    params, records, evaluations = _fit(
+    params, records, evaluations, diverged = _fit(
         loss_fn, params, optimizer, jnp.float32(lr), data, indices, num_steps, per_epoch, record_params
     )
     history = train.make_history(records, evaluations, params, num_steps=num_steps, per_epoch=per_epoch)
-    if check_divergence:
+    if check_divergence and bool(diverged):  # the same rule as check_losses, which names the step
         curve = history["loss"] if batch_size is None else jnp.append(history["loss"], history["epoch_loss"][-1])
         train.check_losses(curve, lr=lr)  # on mini-batches: each step's loss, then the final full-data loss
     return params, history

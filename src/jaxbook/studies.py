@@ -115,4 +115,13 @@ def unstack(params: Params, index: int) -> Params:
       >>> unstack({"b2": jnp.array([1.0, 2.0])}, 1)["b2"]
       Array(2., dtype=float32)
     """
+    num_seeds = jax.tree.leaves(params)[0].shape[0]
+    if not -num_seeds <= index < num_seeds:
+        raise IndexError(f"index {index} is out of range for a batch of {num_seeds} networks")
+    return _unstack(params, index)
+
+
+@jax.jit
+def _unstack(params, index):
+    # one compiled program for every index (a traced index), in place of one slice per leaf
     return jax.tree.map(lambda p: p[index], params)

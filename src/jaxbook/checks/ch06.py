@@ -6,6 +6,7 @@ The references are the network's formulas in float64 NumPy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -287,9 +288,12 @@ def _without_jax_derivative(function: Callable, what: str) -> Callable:
     return wrapped
 
 
+@functools.cache
 def _student_activations() -> dict[str, tuple[Callable, Callable]]:
     """Name -> (activation, slope) as handed to the student's function: jax.numpy, float32 by
-    default, written so that the slopes keep their relative precision where the unit saturates."""
+    default, written so that the slopes keep their relative precision where the unit saturates.
+    Each is jitted (the check's own functions, not the student's), so that a call on a new shape
+    compiles one program instead of one per jax.numpy operation; made once, shared by the checks."""
     import jax
     import jax.numpy as jnp
 
@@ -299,7 +303,7 @@ def _student_activations() -> dict[str, tuple[Callable, Callable]]:
         "sigmoid": (jax.nn.sigmoid, lambda a: jax.nn.sigmoid(a) * jax.nn.sigmoid(-a)),
     }
     return {
-        name: (_without_jax_derivative(f, "activation"), _without_jax_derivative(f_slope, "slope"))
+        name: (jax.jit(_without_jax_derivative(f, "activation")), jax.jit(_without_jax_derivative(f_slope, "slope")))
         for name, (f, f_slope) in formulas.items()
     }
 

@@ -6,6 +6,7 @@ Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`;
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jax
@@ -468,23 +469,37 @@ def _squared_error(params: Any, X: Any, y: Any) -> Any:
     return ((X @ params["w"] + params["b"] - y) ** 2).mean()
 
 
+@partial(jax.jit, static_argnames=("tx", "variant"))
+def _reference_step(tx: Any, params: Any, state: Any, Xb: Any, yb: Any, variant: str) -> tuple:
+    # one step of the reference loop, compiled once per optimiser and variant (the check's own code)
+    if variant == "fresh state":
+        state = tx.init(params)
+    loss, grads = jax.value_and_grad(_squared_error)(params, Xb, yb)
+    updates, state = tx.update(grads, state, params)
+    params = (
+        jax.tree.map(lambda p, u: p - u, params, updates)
+        if variant == "subtract"
+        else optax.apply_updates(params, updates)
+    )
+    return params, state, _squared_error(params, Xb, yb) if variant == "after" else loss
+
+
 def _reference_loop(tx: Any, params: Any, X: np.ndarray, y: np.ndarray, rows: np.ndarray, variant: str = "") -> tuple:
     # the loop of Exercise 7.6 step by step in Python (variant: a common slip, to name it)
     state = tx.init(params)
     losses = []
     for batch in rows:
         Xb, yb = (X, y) if variant == "full batch" else (X[batch], y[batch])
-        if variant == "fresh state":
-            state = tx.init(params)
-        loss, grads = jax.value_and_grad(_squared_error)(params, Xb, yb)
-        updates, state = tx.update(grads, state, params)
-        params = (
-            jax.tree.map(lambda p, u: p - u, params, updates)
-            if variant == "subtract"
-            else optax.apply_updates(params, updates)
-        )
-        losses.append(_squared_error(params, Xb, yb) if variant == "after" else loss)
+        params, state, loss = _reference_step(tx, params, state, Xb, yb, variant)
+        losses.append(loss)
     return params, np.asarray(losses, dtype=np.float64)
+
+
+#: The optimisers check_train_on_batches runs, made once so that the compiled reference steps are reused.
+_BATCH_OPTIMIZERS = (
+    ("optax.adam(0.05)", optax.adam(0.05)),
+    ("optax.sgd(0.05, momentum=0.9)", optax.sgd(0.05, momentum=0.9)),
+)
 
 
 @checker("train_on_batches", function=True)
@@ -502,10 +517,7 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
     # the student's function gets JAX arrays, as the notebook's data are: a plain (not jitted) scan
     # indexes X with a traced batch, which a NumPy X would refuse
     X_jax, y_jax, rows_jax = jnp.asarray(X), jnp.asarray(y), jnp.asarray(rows)
-    for label, tx in [
-        ("optax.adam(0.05)", optax.adam(0.05)),
-        ("optax.sgd(0.05, momentum=0.9)", optax.sgd(0.05, momentum=0.9)),
-    ]:
+    for label, tx in _BATCH_OPTIMIZERS:
         where = f"with tx = {label}"
         got = call_student(
             train_on_batches, tx, _squared_error, start, X_jax, y_jax, rows_jax, name="train_on_batches", where=where
