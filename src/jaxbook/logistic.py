@@ -30,11 +30,6 @@ def hyperplane_weights(key: Array, dim: int = 100) -> Array:
       (3,)
     """
     dim = validation.positive_int("dim", dim)
-    return _hyperplane_weights(key, dim)
-
-
-@partial(jax.jit, static_argnums=1)
-def _hyperplane_weights(key: Array, dim: int) -> Array:
     return 1.0 + jax.random.normal(key, (dim,))
 
 

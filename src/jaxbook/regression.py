@@ -6,8 +6,6 @@ answer with the closed form of Chapter 1 (``jaxbook.least_squares``).
 
 from __future__ import annotations
 
-from functools import partial
-
 import jax
 import jax.numpy as jnp  # noqa: F401 (the docstring examples use it)
 from jax import Array
@@ -49,12 +47,6 @@ def plane_data(
         raise ValueError(f"noise_sd must be >= 0; got {noise_sd}")
     if len(coefficients) != 3:
         raise ValueError(f"coefficients must be (intercept, b1, b2); got {len(coefficients)} values")
-    return _plane_data(key, n, tuple(float(c) for c in coefficients), float(noise_sd))
-
-
-@partial(jax.jit, static_argnums=(1, 2, 3))
-def _plane_data(key: Array, n: int, coefficients: tuple[float, float, float], noise_sd: float) -> tuple[Array, Array]:
-    # one compiled program per n instead of a dozen eagerly dispatched (and separately compiled) ops
     key_x, key_noise = jax.random.split(key)
     x = jax.random.normal(key_x, (n, 2))
     b0, b1, b2 = coefficients
