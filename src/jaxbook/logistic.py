@@ -107,7 +107,11 @@ def squared_features(X: Array) -> Array:
       Array([[ 1., -2.,  1.,  4.]], dtype=float32)
     """
     validation.as_float_array("X", X, ndim=2)
-    X = jnp.asarray(X)
+    return _squared_features(jnp.asarray(X))
+
+
+@jax.jit
+def _squared_features(X: Array) -> Array:
     return jnp.concatenate([X, X**2], axis=1)
 
 
@@ -130,7 +134,12 @@ def with_intercept(X: Array) -> Array:
     """
     if jnp.ndim(X) != 2:  # a shape check only, so that the function also works under jit and vmap
         raise ValueError(f"X must be a 2-D array of shape (n, d); got shape {jnp.shape(X)}")
-    X = jnp.asarray(X)
+    return _with_intercept(jnp.asarray(X))
+
+
+@jax.jit
+def _with_intercept(X: Array) -> Array:
+    # one compiled program per shape, instead of three eager ops (ones, broadcast, concatenate)
     return jnp.concatenate([jnp.ones((X.shape[0], 1), X.dtype), X], axis=1)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import special, stats
+from threadpoolctl import threadpool_limits
 
 from jaxbook import validation
 
@@ -158,6 +159,13 @@ def logit_fit(X: Any, y: Any, *, tol: float = 1e-10, max_iter: int = 100) -> tup
     """
     X_np = np.asarray(X, dtype=np.float64)
     y_np = np.asarray(y, dtype=np.float64)
+    # One BLAS thread: each step is a few small products, which threads only slow down (most when
+    # the cores are busy with JAX or another process, as in a notebook).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _newton(X_np, y_np, tol, max_iter)
+
+
+def _newton(X_np: np.ndarray, y_np: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray, float, int]:
     b = np.zeros(X_np.shape[1])
     log_lik = _log_likelihood(X_np, y_np, b)
     for iteration in range(1, max_iter + 1):

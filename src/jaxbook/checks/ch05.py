@@ -450,14 +450,24 @@ def check_init_units(init_units: Callable[[Any, int, int], Any]) -> Feedback:
 
 
 def _auc_test_inputs() -> list[tuple[np.ndarray, np.ndarray]]:
-    """Three problems of 60 points: continuous scores, scores with many ties, and reversed classes."""
+    """Three problems of 60 points: continuous scores, scores with many ties, and reversed classes.
+
+    Each has 24 class-1 points in its own random places: the class-1 and class-0 scores have one
+    shape in all three, so that a student's function compiles its operations once, not per problem.
+    """
     rng = np.random.default_rng(56)
+
+    def labels() -> np.ndarray:
+        y = np.zeros(60, np.float32)
+        y[rng.permutation(60)[:24]] = 1.0
+        return y
+
     inputs = []
-    y = (rng.uniform(size=60) < 0.4).astype(np.float32)
+    y = labels()
     inputs.append(((rng.normal(size=60) + 1.5 * y).astype(np.float32), y))
-    y = (rng.uniform(size=60) < 0.5).astype(np.float32)
+    y = labels()
     inputs.append((np.round(rng.normal(size=60) + y).astype(np.float32), y))  # whole numbers: many ties
-    y = (rng.uniform(size=60) < 0.3).astype(np.float32)
+    y = labels()
     inputs.append(((rng.normal(size=60) - 2.0 * y).astype(np.float32), y))  # AUC well below 1/2
     return inputs
 
