@@ -109,7 +109,8 @@ unit: $(STAMP)
 	$(CACHE_ENV) $(BIN)/python -m pytest tests src/jaxbook --doctest-modules --ignore=tests/site --ignore=tests/install --ignore=tests/grading -q -p no:nbval -n $(NBVAL_WORKERS) --dist worksteal --durations=5
 
 # Two notebooks share the two cores: each kernel's matrix products stay on one thread (the
-# single-thread results are the ones `taskset -c 0` checks), so they don't fight over the cores.
+# single-thread results are the ones `taskset -c 0` checks), and each pytest worker, with its
+# kernel, keeps to a core of its own (conftest.py), so they don't fight over the cores.
 nbval: export XLA_FLAGS := $(NOTEBOOK_XLA_FLAGS)
 nbval: $(STAMP)
 	$(CACHE_ENV) $(BIN)/python -m pytest --nbval $(NBVAL_ORDER) --nbval-sanitize-with tests/nbval_sanitize.cfg -q \
