@@ -6,8 +6,9 @@ Introduced in Chapter 3. For a scalar function :math:`f` of one variable, expand
 .. math:: \frac{f^{(n)}(a)}{n!} h^n,
 
 and the order-:math:`N` approximation is the sum of the terms :math:`n = 0, \dots, N`. The
-derivatives come from applying ``jax.grad`` :math:`n` times, each level compiled with ``jax.jit``
-(once per function and dtype). Everything works in the dtype of ``a``: float32 by
+derivatives come from applying ``jax.grad`` :math:`n` times, each level a ``jax.jit``-wrapped
+function; :func:`derivatives` evaluates all levels in one compiled program (once per function,
+order and dtype). Everything works in the dtype of ``a``: float32 by
 default, float64 inside ``with jax.enable_x64(True):``.
 """
 
@@ -56,10 +57,10 @@ def _check_f(f: object) -> None:
 
 @functools.lru_cache(maxsize=256)
 def _derivative_chain(f: ScalarFn, order: int) -> tuple[ScalarFn, ...]:
-    # Each level is compiled on its own: differentiating a jitted function differentiates its
-    # simplified program, so the cost grows gently with the order. Nesting plain grads instead
-    # doubles the traced program at every level (order 10 would take seconds to trace). The
-    # chain of order n extends the cached chain of order n - 1, so lower orders are reused.
+    # Each level is a jitted function: differentiating it differentiates its traced program
+    # (jaxpr), not the nested Python grads, so the cost grows gently with the order. Nesting
+    # plain grads instead doubles the traced program at every level (order 10 would take
+    # seconds to trace). The chain of order n extends the cached chain of order n - 1.
     if order == 0:
         return (jax.jit(f),)
     lower = _derivative_chain(f, order - 1)
