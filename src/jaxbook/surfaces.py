@@ -94,9 +94,8 @@ def evaluate_on_grid(
     t0_range = _check_range("t0_range", t0_range)
     t1_range = _check_range("t1_range", t1_range)
     num = _check_num(num)
-    # one compiled program per call (grid and values together), not one per operation run eagerly;
-    # traced and compiled anew on every call (a fresh jit, so a function whose globals changed is
-    # never served a stale result): one program in place of one per eager operation
+    # grid and values as one compiled program, not one per operation run eagerly; a fresh jit on
+    # every call, so a function whose globals changed is never served a stale result
     T0, T1, values = jax.jit(functools.partial(_grid_values, f, t0_range, t1_range, num))()
     if jnp.shape(values) != (num * num,):
         raise ValueError(
