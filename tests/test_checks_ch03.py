@@ -1,12 +1,13 @@
 """The corpus of Chapter 3's checkers: right answers written several ways, common slips named."""
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_checks_core import assert_corpus_size, params, right, robustness, run, wrong
+from test_checks_core import Computed, assert_corpus_size, params, right, robustness, run, wrong
 
 from jaxbook.checks import ch03
 
@@ -73,10 +74,19 @@ def damped_python(f, t, margin):
     return np.asarray(t, np.float64) - np.linalg.solve(H + lam * np.eye(len(g)), g)
 
 
-# The measurement of the ch03-ex-order solution: float32 terms of log about 1 at 1.5, summed in float64
-LOG_TERMS = np.asarray(terms(jnp.log, 1.0, 1.5, 8), np.float64)
-LOG_APPROXIMATIONS = np.cumsum(LOG_TERMS)
-LOG_ERRORS = np.abs(LOG_APPROXIMATIONS - math.log(1.5))
+@functools.cache
+def log_measurement():
+    """The measurement of the ch03-ex-order solution: float32 terms of log about 1 at 1.5, summed in
+    float64 (the approximations and their errors). Computed when a case needs it, not at collection."""
+    approximations = np.cumsum(np.asarray(terms(jnp.log, 1.0, 1.5, 8), np.float64))
+    return approximations, np.abs(approximations - math.log(1.5))
+
+
+def order_and_log_errors(order, change=lambda errors: errors):
+    """The answer (order, errors) with the measured errors, changed by ``change``, when the case runs."""
+    return Computed(lambda: (order, change(log_measurement()[1])))
+
+
 LOG_TERMS_64 = np.array([0.0] + [(-1) ** (n + 1) * 0.5**n / n for n in range(1, 13)])
 
 
@@ -110,24 +120,27 @@ CORPUS = {
         wrong(ch03.check_taylor_terms, lambda f, a, x, order: terms_at_x(f, a, x, order), "taken at x"),
     ],
     "check_order_needed": [
-        right(order_and_errors, (6, LOG_ERRORS)),
-        right(order_and_errors, (np.int64(6), tuple(float(e) for e in LOG_ERRORS))),
-        right(order_and_errors, (jnp.argmax(jnp.asarray(LOG_ERRORS) < 1e-3), jnp.asarray(LOG_ERRORS))),
-        right(order_and_errors, (6.0, LOG_APPROXIMATIONS - math.log(1.5))),  # signed errors
+        right(order_and_errors, order_and_log_errors(6)),
+        right(order_and_errors, order_and_log_errors(np.int64(6), lambda e: tuple(float(x) for x in e))),
+        right(
+            order_and_errors,
+            Computed(lambda: (jnp.argmax(jnp.asarray(log_measurement()[1]) < 1e-3), jnp.asarray(log_measurement()[1]))),
+        ),
+        right(order_and_errors, Computed(lambda: (6.0, log_measurement()[0] - math.log(1.5)))),  # signed errors
         right(order_and_errors, (6, np.abs(np.cumsum(LOG_TERMS_64) - math.log(1.5)))),  # float64, to order 12
         wrong(order_and_errors, (6, None), "an order typed in is a guess"),
         wrong(ch03.check_order_needed, 6, "missing"),  # the order alone
-        wrong(order_and_errors, (7, LOG_ERRORS), "off by one"),
-        wrong(order_and_errors, (5, LOG_ERRORS), "still above 1e-3"),
-        wrong(order_and_errors, (2, LOG_ERRORS), "above 1e-3"),
-        wrong(order_and_errors, (20, LOG_ERRORS), "a smaller order already is"),
-        wrong(order_and_errors, (6.5, LOG_ERRORS), "whole number"),
-        wrong(order_and_errors, (-1, LOG_ERRORS), "0 or more"),
-        wrong(order_and_errors, (5, LOG_ERRORS[1:]), "starts at order 1"),
-        wrong(order_and_errors, (6, LOG_APPROXIMATIONS), "approximations"),
-        wrong(order_and_errors, (6, LOG_ERRORS / math.log(1.5)), "relative errors"),
-        wrong(order_and_errors, (4, LOG_ERRORS[:5]), "measure to a higher order"),
-        wrong(order_and_errors, (6, LOG_ERRORS * 2), "log_errors"),
+        wrong(order_and_errors, order_and_log_errors(7), "off by one"),
+        wrong(order_and_errors, order_and_log_errors(5), "still above 1e-3"),
+        wrong(order_and_errors, order_and_log_errors(2), "above 1e-3"),
+        wrong(order_and_errors, order_and_log_errors(20), "a smaller order already is"),
+        wrong(order_and_errors, order_and_log_errors(6.5), "whole number"),
+        wrong(order_and_errors, order_and_log_errors(-1), "0 or more"),
+        wrong(order_and_errors, order_and_log_errors(5, lambda e: e[1:]), "starts at order 1"),
+        wrong(order_and_errors, Computed(lambda: (6, log_measurement()[0])), "approximations"),
+        wrong(order_and_errors, order_and_log_errors(6, lambda e: e / math.log(1.5)), "relative errors"),
+        wrong(order_and_errors, order_and_log_errors(4, lambda e: e[:5]), "measure to a higher order"),
+        wrong(order_and_errors, order_and_log_errors(6, lambda e: e * 2), "log_errors"),
     ],
     "check_jacobian": [
         right(ch03.check_jacobian, jacobian_by_vjp),
@@ -161,7 +174,7 @@ CORPUS = {
 }
 CHECKS = {
     "check_taylor_terms": (ch03.check_taylor_terms, True),
-    "check_order_needed": (lambda order_needed: ch03.check_order_needed(order_needed, LOG_ERRORS), False),
+    "check_order_needed": (lambda order_needed: ch03.check_order_needed(order_needed, log_measurement()[1]), False),
     "check_jacobian": (ch03.check_jacobian, True),
     "check_damped_newton_step": (ch03.check_damped_newton_step, True),
 }
