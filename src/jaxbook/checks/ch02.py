@@ -5,6 +5,7 @@ Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`;
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -307,14 +308,19 @@ def check_gradient_step(gradient_step: Callable[[Any, Any, Any], Any]) -> Feedba
 def _quadratic(H: np.ndarray) -> Callable[[Any], Any]:
     H32 = np.asarray(H, np.float32)
 
+    @jax.jit  # a student's eager jax.grad or jax.hessian of it is a few programs, not one per operation
     def loss(t):
         return 0.5 * t @ jnp.asarray(H32) @ t
 
     return loss
 
 
-def _lr_problems() -> list[tuple[Callable[[Any], Any], np.ndarray, float, float, str]]:
-    """(loss, start, limit, 2 / lambda_max, description): quadratics 0.5 t^T H t of the checker's own."""
+@functools.cache
+def _lr_problems() -> tuple[tuple[Callable[[Any], Any], np.ndarray, float, float, str], ...]:
+    """(loss, start, limit, 2 / lambda_max, description): quadratics 0.5 t^T H t of the checker's own.
+
+    Made once per process: the same loss functions every call, so a student's jit that takes
+    ``loss_fn`` as a static argument (as ``jaxbook.train.gradient_descent`` does) compiles once."""
     angle = np.pi / 5
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     cases = [
@@ -328,8 +334,10 @@ def _lr_problems() -> list[tuple[Callable[[Any], Any], np.ndarray, float, float,
     problems = []
     for H, start, limit, description in cases:
         predicted = 2.0 / float(np.linalg.eigvalsh(H).max())
-        problems.append((_quadratic(H), np.array(start, np.float32), limit or predicted, predicted, description))
-    return problems
+        start = np.array(start, np.float32)
+        start.flags.writeable = False  # shared by every call of the check
+        problems.append((_quadratic(H), start, limit or predicted, predicted, description))
+    return tuple(problems)
 
 
 @checker("max_stable_lr", function=True)

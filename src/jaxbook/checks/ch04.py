@@ -6,6 +6,7 @@ The references are written in float64 NumPy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -268,7 +269,8 @@ def check_fit_standard_error(fit_standard_error: Callable[[Any, Any, Any], Any])
     return Feedback(True, "fit_standard_error agrees with the reference on 3 test problems")
 
 
-def _lr_problems() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, int]]:
+@functools.cache
+def _lr_problems() -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, float, int], ...]:
     """Exercise 4.4's problems ``(X, y, lrs, tol, num_steps)``, float32: a plane whose second feature
     has standard deviation 4 (Hessian eigenvalues about 1.9, 2.3 and 36) and a line whose feature is
     not centred (about 0.18 and 23). Each has a learning rate that diverges; the second also has one
@@ -283,9 +285,13 @@ def _lr_problems() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, int]
     X = np.column_stack([np.ones(n), 3.0 + rng.normal(size=n)])
     y = X @ np.array([-1.0, 0.5]) + 0.3 * rng.normal(size=n)
     problems.append((X, y, np.array([0.02, 0.05, 0.08, 0.1]), 1e-2, 1000))
-    return [
+    problems = tuple(
         (X.astype(np.float32), y.astype(np.float32), lrs.astype(np.float32), tol, k) for X, y, lrs, tol, k in problems
-    ]
+    )
+    for problem in problems:  # shared by every call of the check (cached): nobody may change them
+        for array in problem[:3]:
+            array.flags.writeable = False
+    return problems
 
 
 def _steps(X, y, lrs, tol, num_steps, *, criterion="coefficients", gradient_factor=1.0) -> np.ndarray:
@@ -314,6 +320,19 @@ def _steps(X, y, lrs, tol, num_steps, *, criterion="coefficients", gradient_fact
                 b = b - lr * gradient_factor * gradient
             counts.append(count)
     return np.array(counts)
+
+
+@functools.cache
+def _problem_steps(problem: int, *, criterion: str = "coefficients", sum_of_squares: bool = False) -> np.ndarray:
+    """:func:`_steps` on problem ``problem`` of :func:`_lr_problems` (``sum_of_squares``: with the
+    gradient ``n`` times too large), computed once per process: the float64 loops take about 0.2 s
+    a problem, and every answer checked needs them."""
+    X, y, lrs, tol, num_steps = _lr_problems()[problem]
+    counts = _steps(
+        X, y, lrs, tol, num_steps, criterion=criterion, gradient_factor=X.shape[0] if sum_of_squares else 1.0
+    )
+    counts.flags.writeable = False
+    return counts
 
 
 @checker("steps_to_tolerance", function=True)
@@ -347,6 +366,7 @@ def check_steps_to_tolerance(steps_to_tolerance: Callable[..., Any]) -> Feedback
       Correct: steps_to_tolerance agrees with float64 descent on 2 problems, diverging and too-slow rates included
     """
     for i, (X, y, lrs, tol, num_steps) in enumerate(_lr_problems(), start=1):
+        steps = functools.partial(_problem_steps, i - 1)
         where = f"on test problem {i}"
         got = call_on_jax_arrays(steps_to_tolerance, X, y, lrs, tol, num_steps, name="steps_to_tolerance", where=where)
         counts = as_array(got)
@@ -372,7 +392,7 @@ def check_steps_to_tolerance(steps_to_tolerance: Callable[..., Any]) -> Feedback
             )
         if not np.all(counts == np.round(counts)):
             raise fail(f"steps_to_tolerance {where} should return whole numbers of steps; got {counts.tolist()}")
-        expected = _steps(X, y, lrs, tol, num_steps)
+        expected = steps()
 
         def matches(reference: np.ndarray) -> bool:
             never = reference == -1
@@ -394,22 +414,22 @@ def check_steps_to_tolerance(steps_to_tolerance: Callable[..., Any]) -> Feedback
                 f"for a run that never comes within {tol:g} (lr = {lr_text(never)}) return -1, not num_steps = {num_steps}",
             ),
             (
-                _steps(X, y, lrs, tol, num_steps, gradient_factor=X.shape[0]),
+                steps(sum_of_squares=True),
                 "every run diverged as if the learning rates were n times larger: that is the gradient of the sum "
                 f"of squares; the MSE is a mean, its gradient (2/n) X^T (X b - y) with n = {X.shape[0]}",
             ),
             (
-                _steps(X, y, lrs, tol, num_steps, criterion="gradient"),
+                steps(criterion="gradient"),
                 "those are the steps until the gradient's norm falls below tol (the chapter's while_loop rule); "
                 "the exercise counts the steps until every coefficient is within tol of the least-squares solution",
             ),
             (
-                _steps(X, y, lrs, tol, num_steps, criterion="norm"),
+                steps(criterion="norm"),
                 "you stopped on the Euclidean distance ||b - b_closed||: the exercise asks that every coefficient be "
                 "within tol, the largest |b_j - b_closed_j|",
             ),
             (
-                _steps(X, y, lrs, tol, num_steps, criterion="loss"),
+                steps(criterion="loss"),
                 "those are the steps until the loss is within tol of its minimum; the exercise counts the steps "
                 "until every coefficient is within tol of the least-squares solution",
             ),
