@@ -6,7 +6,7 @@ Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`;
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import jax
@@ -117,16 +117,28 @@ def _np_adam_updates(
     return np.stack(updates)
 
 
-def _optax_adam_updates(grads: np.ndarray, lr: float) -> np.ndarray:
-    # optax.adam(lr) fed the gradients one step after the other from one fresh state (float32)
+@partial(jax.jit, static_argnames=("lr",))
+def _optax_adam_steps(grads: jax.Array, lr: float) -> jax.Array:
+    # optax.adam(lr) fed the gradients one step after the other from one fresh state (float32), in
+    # one compiled program per shape rather than each of optax's operations eagerly
     tx = optax.adam(lr)
-    grads = jnp.asarray(grads, dtype=jnp.float32)
     state = tx.init(grads[0])
     updates = []
     for g in grads:
         update, state = tx.update(g, state)
         updates.append(update)
-    return np.asarray(jnp.stack(updates), dtype=np.float64)
+    return jnp.stack(updates)
+
+
+def _optax_adam_updates(grads: np.ndarray, lr: float) -> np.ndarray:
+    return np.asarray(_optax_adam_steps(jnp.asarray(grads, dtype=jnp.float32), lr=float(lr)), dtype=np.float64)
+
+
+@cache
+def _optax_adam_reference(i: int) -> np.ndarray:
+    """``_optax_adam_updates`` on test input ``i`` of ``_adam_cases()``, computed once per process."""
+    _, grads, lr = _adam_cases()[i]
+    return _optax_adam_updates(grads, lr)
 
 
 def _adam_cases() -> list[tuple[str, np.ndarray, float]]:
@@ -174,7 +186,7 @@ def check_adam_updates(adam_updates: Callable[..., Any]) -> Feedback:
             got = call_on_jax_arrays(
                 adam_updates, grads.copy(), lr, correction, name="adam_updates", where=f"on test input {i}, {where}"
             )
-            expected = _optax_adam_updates(grads, lr) if correction else _np_adam_updates(grads, lr, False)
+            expected = _optax_adam_reference(i - 1) if correction else _np_adam_updates(grads, lr, False)
             got_array = as_array(got)
             if (
                 got_array is not None
@@ -502,6 +514,24 @@ _BATCH_OPTIMIZERS = (
 )
 
 
+def _batch_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(X, y, rows, start) of check_train_on_batches, the same every time."""
+    rng = np.random.default_rng(76)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)).astype(np.float32)
+    rows = np.stack([rng.permutation(40)[:8] for _ in range(12)])
+    start = {"w": np.zeros(3, dtype=np.float32), "b": np.float32(0.0)}
+    return X, y, rows, start
+
+
+@cache
+def _batch_reference(optimizer: int, variant: str = "") -> tuple:
+    """``_reference_loop`` on the problem of check_train_on_batches with ``_BATCH_OPTIMIZERS[optimizer]``:
+    it depends on nothing the student passes, so it is run once per process."""
+    X, y, rows, start = _batch_problem()
+    return _reference_loop(_BATCH_OPTIMIZERS[optimizer][1], start, X, y, rows, variant)
+
+
 @checker("train_on_batches", function=True)
 def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
     """Exercise 7.6: ``train_on_batches(tx, loss_fn, params, X, y, rows)`` should run one optax
@@ -509,15 +539,11 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
     state, and return ``(params, losses)`` with each step's mini-batch loss before its update. The
     reference is the same loop written step by step in Python.
     """
-    rng = np.random.default_rng(76)
-    X = rng.normal(size=(40, 3)).astype(np.float32)
-    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)).astype(np.float32)
-    rows = np.stack([rng.permutation(40)[:8] for _ in range(12)])
-    start = {"w": np.zeros(3, dtype=np.float32), "b": np.float32(0.0)}
+    X, y, rows, start = _batch_problem()
     # the student's function gets JAX arrays, as the notebook's data are: a plain (not jitted) scan
     # indexes X with a traced batch, which a NumPy X would refuse
     X_jax, y_jax, rows_jax = jnp.asarray(X), jnp.asarray(y), jnp.asarray(rows)
-    for label, tx in _BATCH_OPTIMIZERS:
+    for k, (label, tx) in enumerate(_BATCH_OPTIMIZERS):
         where = f"with tx = {label}"
         got = call_student(
             train_on_batches, tx, _squared_error, start, X_jax, y_jax, rows_jax, name="train_on_batches", where=where
@@ -534,7 +560,7 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
         if losses is None or losses.shape != (len(rows),):
             shape = None if losses is None else losses.shape
             return Feedback(False, f"the losses should have one entry per step, shape ({len(rows)},); got {shape}")
-        expected_params, expected_losses = _reference_loop(tx, start, X, y, rows)
+        expected_params, expected_losses = _batch_reference(k)
         if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5) and np.allclose(
             losses, expected_losses, rtol=1e-3, atol=1e-6
         ):
@@ -547,11 +573,11 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
             "optax.apply_updates",
         }
         for variant, message in slips.items():
-            wrong_params, wrong_losses = _reference_loop(tx, start, X, y, rows, variant)
+            wrong_params, wrong_losses = _batch_reference(k, variant)
             if np.allclose(flat, _flat(wrong_params), rtol=1e-3, atol=1e-5):
                 return Feedback(False, f"{where}: {message}")
         if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5):
-            _, after = _reference_loop(tx, start, X, y, rows, "after")
+            _, after = _batch_reference(k, "after")
             if np.allclose(losses, after, rtol=1e-3, atol=1e-6):
                 return Feedback(
                     False,
