@@ -78,9 +78,22 @@ def test_two_logits_are_one_logit_in_disguise():
     X = jax.random.uniform(jax.random.key(6), (40, 2))
     y = hill.hill_labels(X)
     as_one = flax_models.to_params(model)
-    np.testing.assert_allclose(jax.nn.softmax(model(X), axis=1)[:, 1], jax.nn.sigmoid(nn.logits(as_one, X)), atol=1e-6)
-    np.testing.assert_allclose(flax_models.softmax_loss(model, X, y), nn.loss(as_one, X, y), rtol=1e-5)
-    np.testing.assert_array_equal(flax_models.predict(model, X), (nn.logits(as_one, X) >= 0).astype(jnp.int32))
+    # each side in one compiled program, rather than each of its operations eagerly
+    two_logits = nnx.jit(
+        lambda model, X, y: (
+            jax.nn.softmax(model(X), axis=1)[:, 1],
+            flax_models.softmax_loss(model, X, y),
+            flax_models.predict(model, X),
+        )
+    )
+    one_logit = jax.jit(
+        lambda p, X, y: (jax.nn.sigmoid(nn.logits(p, X)), nn.loss(p, X, y), (nn.logits(p, X) >= 0).astype(jnp.int32))
+    )
+    p_two, loss_two, predicted_two = two_logits(model, X, y)
+    p_one, loss_one, predicted_one = one_logit(as_one, X, y)
+    np.testing.assert_allclose(p_two, p_one, atol=1e-6)
+    np.testing.assert_allclose(loss_two, loss_one, rtol=1e-5)
+    np.testing.assert_array_equal(predicted_two, predicted_one)
 
 
 def test_mlp_matches_numpy_and_linen():
