@@ -249,18 +249,9 @@ def _first_update(tx: Any, grads: dict, params: dict, *, name: str) -> np.ndarra
     return flat
 
 
-@checker("tx")
-def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: float = 0.1) -> Feedback:
-    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then add the
-    decoupled weight decay ``wd * params`` (not clipped), then take an SGD step of learning rate
-    ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01),
-    optax.sgd(0.1))``, whose update is ``-lr * (clip(g) + wd * params)``. The slips are named by
-    comparing with the optimisers they build.
-    """
-    if not isinstance(tx, optax.GradientTransformation):
-        return Feedback(
-            False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}"
-        )
+def _clip_problem() -> tuple[dict, dict]:
+    """The parameters and the two gradients (global norms about 30 and 0.3: clipped, and not) on
+    which check_clipped_sgd takes a first step, in float32."""
     rng = np.random.default_rng(73)
     params = {
         "W1": rng.normal(size=(2, 2)) * 5.0,
@@ -269,26 +260,18 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: f
         "b2": np.float64(3.0),
     }
     params = jax.tree.map(lambda a: np.asarray(a, dtype=np.float32), params)
-    cases = {  # global norms about 30 and 0.3: clipped, and not
+    cases = {
         "large": jax.tree.map(lambda g: np.asarray(10.0 * g, dtype=np.float32), _test_grads(3)),
         "small": jax.tree.map(lambda g: np.asarray(0.01 * g, dtype=np.float32), _test_grads(4)),
     }
+    return params, cases
+
+
+def _clip_optimizers(max_norm: float, wd: float, lr: float) -> list[tuple[Any, str]]:
+    """The reference chain (message ``""``), then the slips check_clipped_sgd names, with their messages."""
     clip, decay, sgd = optax.clip_by_global_norm(max_norm), optax.add_decayed_weights(wd), optax.sgd(lr)
-    reference = optax.chain(clip, decay, sgd)
-    got = {label: _first_update(tx, grads, params, name="tx") for label, grads in cases.items()}
-    for label, flat_got in got.items():
-        if not np.all(np.isfinite(flat_got)):
-            return Feedback(False, f"the update on {label} gradients contains NaN or infinity")
-
-    def same_as(other: optax.GradientTransformation) -> bool:
-        return all(
-            np.allclose(got[label], _first_update(other, grads, params, name="reference"), rtol=1e-4, atol=1e-7)
-            for label, grads in cases.items()
-        )
-
-    if same_as(reference):
-        return Feedback(True, "tx clips the gradient to global norm 1, adds the weight decay, then steps with lr 0.1")
-    slips = [
+    return [
+        (optax.chain(clip, decay, sgd), ""),
         (
             optax.chain(optax.clip(max_norm), decay, sgd),
             "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales "
@@ -329,10 +312,57 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: f
             "the update has the wrong sign: optax updates are ADDED, so SGD's is -lr times",
         ),
     ]
+
+
+@cache
+def _clip_references(max_norm: float, wd: float, lr: float) -> list[tuple[dict[str, np.ndarray], str]]:
+    """The first update of the reference and of each slip of ``_clip_optimizers`` on both gradients
+    of ``_clip_problem``, flattened in key order, with the slip's message. They depend on nothing
+    the student passes, so they are computed once per process, in one compiled call."""
+    optimizers = _clip_optimizers(max_norm, wd, lr)
+
+    @jax.jit
+    def first_updates(params: dict, cases: dict) -> list[dict]:
+        return [
+            {label: tx.update(grads, tx.init(params), params)[0] for label, grads in cases.items()}
+            for tx, _ in optimizers
+        ]
+
+    updates = first_updates(*_clip_problem())
+    return [
+        ({label: _flat(tree) for label, tree in per_case.items()}, message)
+        for per_case, (_, message) in zip(updates, optimizers)
+    ]
+
+
+@checker("tx")
+def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: float = 0.1) -> Feedback:
+    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then add the
+    decoupled weight decay ``wd * params`` (not clipped), then take an SGD step of learning rate
+    ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01),
+    optax.sgd(0.1))``, whose update is ``-lr * (clip(g) + wd * params)``. The slips are named by
+    comparing with the optimisers they build.
+    """
+    if not isinstance(tx, optax.GradientTransformation):
+        return Feedback(
+            False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}"
+        )
+    params, cases = _clip_problem()
+    got = {label: _first_update(tx, grads, params, name="tx") for label, grads in cases.items()}
+    for label, flat_got in got.items():
+        if not np.all(np.isfinite(flat_got)):
+            return Feedback(False, f"the update on {label} gradients contains NaN or infinity")
+
+    def same_as(other: dict[str, np.ndarray]) -> bool:
+        return all(np.allclose(got[label], other[label], rtol=1e-4, atol=1e-7) for label in cases)
+
+    (reference, _), *slips = _clip_references(float(max_norm), float(wd), float(lr))
+    if same_as(reference):
+        return Feedback(True, "tx clips the gradient to global norm 1, adds the weight decay, then steps with lr 0.1")
     for other, message in slips:
         if same_as(other):
             return Feedback(False, message)
-    flat_expected = _first_update(reference, cases["large"], params, name="reference")
+    flat_expected = reference["large"]
     ratio = np.linalg.norm(got["large"]) / max(np.linalg.norm(flat_expected), 1e-30)
     return Feedback(
         False,
