@@ -13,21 +13,35 @@ from jaxbook import flax_models, hill, nn, optim, train
 from jaxbook.checks import ch08
 
 
+@nnx.jit
+def idiom_step(model, optimizer, X, y):
+    """The NNX idiom written out, value_and_grad then optimizer.update: the tests' reference step,
+    compiled once per shape (eagerly, each of its operations would be a program of its own)."""
+    loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(model, X, y)
+    optimizer.update(model, grads)
+    return loss
+
+
 @pytest.mark.parametrize("seed,width", [(0, 2), (1, 2), (2, 3)])
 def test_hand_written_optax_and_nnx_losses_agree(seed, width):
     """The consistency test of issue 5: same parameters, same loss, in all three chapters."""
     data = hill.hill_data(jax.random.key(10 + seed), n_train=500, n_val=10)
     params = nn.init_params(jax.random.key(seed), width=width, init_scale=2.0)
+    # each version compiled (jax.jit / nnx.jit), one program per version and width rather than one per operation
     hand = nn.loss(params, data.X_train, data.y_train)
-    with_optax = jnp.mean(optax.sigmoid_binary_cross_entropy(nn.logits(params, data.X_train), data.y_train))
+    with_optax = jax.jit(lambda z, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y)))(
+        nn.logits(params, data.X_train), data.y_train
+    )
     module = flax_models.from_params(params)
-    with_nnx = flax_models.sigmoid_loss(module, data.X_train, data.y_train)
+    with_nnx = nnx.jit(flax_models.sigmoid_loss)(module, data.X_train, data.y_train)
     np.testing.assert_allclose(with_optax, hand, rtol=1e-6)
     np.testing.assert_allclose(with_nnx, hand, rtol=1e-6)
-    np.testing.assert_allclose(module(data.X_train)[:, 0], nn.logits(params, data.X_train), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        nnx.jit(lambda m, X: m(X))(module, data.X_train)[:, 0], nn.logits(params, data.X_train), rtol=1e-5, atol=1e-6
+    )
     # and the gradients agree too, parameter by parameter
-    grads_hand = jax.grad(nn.loss)(params, data.X_train, data.y_train)
-    grads_nnx = nnx.grad(flax_models.sigmoid_loss)(module, data.X_train, data.y_train)
+    grads_hand = jax.jit(jax.grad(nn.loss))(params, data.X_train, data.y_train)
+    grads_nnx = nnx.jit(nnx.grad(flax_models.sigmoid_loss))(module, data.X_train, data.y_train)
     np.testing.assert_allclose(grads_nnx["hidden"][0]["kernel"][...], grads_hand["W1"], rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(grads_nnx["output"]["kernel"][...][:, 0], grads_hand["w2"], rtol=1e-4, atol=1e-7)
 
@@ -39,8 +53,7 @@ def test_one_sgd_step_is_the_same_in_all_three_chapters():
     with_optax, _ = optim.fit(nn.loss, params, optax.sgd, lr=0.5, num_steps=1, data=(data.X_train, data.y_train))
     module = flax_models.from_params(params)
     optimizer = nnx.Optimizer(module, optax.sgd(0.5), wrt=nnx.Param)
-    grads = nnx.grad(flax_models.sigmoid_loss)(module, data.X_train, data.y_train)
-    optimizer.update(module, grads)
+    idiom_step(module, optimizer, data.X_train, data.y_train)
     with_nnx = flax_models.to_params(module)
     for name in nn.PARAM_NAMES:
         np.testing.assert_allclose(with_optax[name], by_hand[name], rtol=1e-5, atol=1e-7)
@@ -65,9 +78,22 @@ def test_two_logits_are_one_logit_in_disguise():
     X = jax.random.uniform(jax.random.key(6), (40, 2))
     y = hill.hill_labels(X)
     as_one = flax_models.to_params(model)
-    np.testing.assert_allclose(jax.nn.softmax(model(X), axis=1)[:, 1], jax.nn.sigmoid(nn.logits(as_one, X)), atol=1e-6)
-    np.testing.assert_allclose(flax_models.softmax_loss(model, X, y), nn.loss(as_one, X, y), rtol=1e-5)
-    np.testing.assert_array_equal(flax_models.predict(model, X), (nn.logits(as_one, X) >= 0).astype(jnp.int32))
+    # each side in one compiled program, rather than each of its operations eagerly
+    two_logits = nnx.jit(
+        lambda model, X, y: (
+            jax.nn.softmax(model(X), axis=1)[:, 1],
+            flax_models.softmax_loss(model, X, y),
+            flax_models.predict(model, X),
+        )
+    )
+    one_logit = jax.jit(
+        lambda p, X, y: (jax.nn.sigmoid(nn.logits(p, X)), nn.loss(p, X, y), (nn.logits(p, X) >= 0).astype(jnp.int32))
+    )
+    p_two, loss_two, predicted_two = two_logits(model, X, y)
+    p_one, loss_one, predicted_one = one_logit(as_one, X, y)
+    np.testing.assert_allclose(p_two, p_one, atol=1e-6)
+    np.testing.assert_allclose(loss_two, loss_one, rtol=1e-5)
+    np.testing.assert_array_equal(predicted_two, predicted_one)
 
 
 def test_mlp_matches_numpy_and_linen():
@@ -77,7 +103,8 @@ def test_mlp_matches_numpy_and_linen():
     for layer in model.hidden:
         h = np.maximum(0, h @ np.asarray(layer.kernel[...]) + np.asarray(layer.bias[...]))
     expected = h @ np.asarray(model.output.kernel[...]) + np.asarray(model.output.bias[...])
-    np.testing.assert_allclose(model(X), expected, rtol=1e-5, atol=1e-6)
+    forward = nnx.jit(lambda model, X: model(X))  # one compiled program per model, not one per operation
+    np.testing.assert_allclose(forward(model, X), expected, rtol=1e-5, atol=1e-6)
 
     class LinenNet(linen.Module):
         @linen.compact
@@ -92,7 +119,7 @@ def test_mlp_matches_numpy_and_linen():
             "Dense_1": {"kernel": hill_model.output.kernel[...], "bias": hill_model.output.bias[...]},
         }
     }
-    np.testing.assert_allclose(LinenNet().apply(variables, X[:, :2]), hill_model(X[:, :2]), rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(LinenNet().apply)(variables, X[:, :2]), forward(hill_model, X[:, :2]), rtol=1e-6)
 
 
 def test_fit_trains_in_place_and_matches_a_python_loop():
@@ -114,11 +141,12 @@ def test_fit_trains_in_place_and_matches_a_python_loop():
     # four batches of 50 per epoch, each epoch a fresh permutation from its own key
     orders = [np.asarray(jax.random.permutation(k, 200)) for k in jax.random.split(jax.random.key(4), 2)]
     twin_optimizer = nnx.Optimizer(twin, optax.adam(0.05), wrt=nnx.Param)
+
+    X_train, y_train = np.asarray(data.X_train), np.asarray(data.y_train)
     for t in range(7):
         idx = orders[t // 4][50 * (t % 4) : 50 * (t % 4 + 1)]
-        loss, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(twin, data.X_train[idx], data.y_train[idx])
+        loss = idiom_step(twin, twin_optimizer, X_train[idx], y_train[idx])
         np.testing.assert_allclose(history["loss"][t], loss, rtol=1e-5)
-        twin_optimizer.update(twin, grads)
     np.testing.assert_allclose(model.hidden[0].kernel[...], twin.hidden[0].kernel[...], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(
         history["epoch_loss"][-1], flax_models.sigmoid_loss(twin, data.X_train, data.y_train), rtol=1e-5
@@ -130,8 +158,7 @@ def test_train_step_is_the_nnx_idiom():
     models = [flax_models.MLP(2, [2], 1, rngs=nnx.Rngs(3)) for _ in range(2)]
     optimizers = [nnx.Optimizer(m, optax.adam(0.05), wrt=nnx.Param) for m in models]
     loss = flax_models.train_step(flax_models.sigmoid_loss, models[0], optimizers[0], data.X_train, data.y_train)
-    expected, grads = nnx.value_and_grad(flax_models.sigmoid_loss)(models[1], data.X_train, data.y_train)
-    optimizers[1].update(models[1], grads)
+    expected = idiom_step(models[1], optimizers[1], data.X_train, data.y_train)
     np.testing.assert_allclose(loss, expected, rtol=1e-6)
     np.testing.assert_allclose(models[0].output.kernel[...], models[1].output.kernel[...], rtol=1e-6)
     assert int(optimizers[0].step[...]) == 1

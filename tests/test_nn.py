@@ -201,28 +201,36 @@ JAX_ACTIVATIONS = {"tanh": jnp.tanh, "softsign a / (1 + |a|)": jax.nn.soft_sign,
 def test_checker_references_match_jax_grad_for_every_activation():
     # the checkers' chain rule in float64 NumPy against jax.grad of the same network written with
     # JAX's own activations, for the gradients and for the two backpropagated errors
-    for name, f, f_slope, params, X, y in ch06._activation_cases():
-        jax_f = JAX_ACTIVATIONS[name]
+    cases = ch06._activation_cases()
 
-        def loss_of(p, jax_f=jax_f, X=X, y=y):
-            z = jax_f(X @ p["W1"] + p["b1"][None, :]) @ p["w2"] + p["b2"]
-            return jnp.mean(jax.nn.softplus(z) - y * z)
+    @jax.jit  # every case's jax.grad in one compiled program, rather than each operation eagerly
+    def jax_derivatives(arrays):
+        results = []
+        for (name, *_), (params, X, y) in zip(cases, arrays):
+            jax_f = JAX_ACTIVATIONS[name]
 
+            def loss_of(p, jax_f=jax_f, X=X, y=y):
+                z = jax_f(X @ p["W1"] + p["b1"][None, :]) @ p["w2"] + p["b2"]
+                return jnp.mean(jax.nn.softplus(z) - y * z)
+
+            def loss_from_pre(a, jax_f=jax_f, y=y, params=params):
+                z = jax_f(a) @ params["w2"] + params["b2"]
+                return jnp.mean(jax.nn.softplus(z) - y * z)
+
+            def loss_from_logits(z, y=y):
+                return jnp.mean(jax.nn.softplus(z) - y * z)
+
+            a = X @ params["W1"] + params["b1"][None, :]
+            z = jax_f(a) @ params["w2"] + params["b2"]
+            results.append((jax.grad(loss_of)(params), jax.grad(loss_from_pre)(a), jax.grad(loss_from_logits)(z)))
+        return results
+
+    derivatives = jax_derivatives([(params, X, y) for *_, params, X, y in cases])
+    for (_, f, f_slope, params, X, y), (got, got_hidden, got_out) in zip(cases, derivatives):
         expected = ch06._np_activation_gradients(params, X, y, f, f_slope)
-        got = jax.grad(loss_of)(params)
         for key in nn.PARAM_NAMES:
             np.testing.assert_allclose(np.asarray(got[key]), expected[key], rtol=1e-3, atol=1e-6)
-        a = X @ params["W1"] + params["b1"]
         delta_out, delta_hidden = ch06._np_activation_deltas(params, X, y, f, f_slope)
-
-        def loss_from_pre(a, jax_f=jax_f, y=y):
-            z = jax_f(a) @ params["w2"] + params["b2"]
-            return jnp.mean(jax.nn.softplus(z) - y * z)
-
-        def loss_from_logits(z, y=y):
-            return jnp.mean(jax.nn.softplus(z) - y * z)
-
-        np.testing.assert_allclose(np.asarray(jax.grad(loss_from_pre)(a)), delta_hidden, rtol=1e-3, atol=1e-7)
-        z = jax_f(a) @ params["w2"] + params["b2"]
-        np.testing.assert_allclose(np.asarray(jax.grad(loss_from_logits)(z)), delta_out, rtol=1e-3, atol=1e-7)
+        np.testing.assert_allclose(np.asarray(got_hidden), delta_hidden, rtol=1e-3, atol=1e-7)
+        np.testing.assert_allclose(np.asarray(got_out), delta_out, rtol=1e-3, atol=1e-7)
     assert ch06.check_activation_gradients(lambda p, X, y, f, fp: jax.grad(nn.loss)(p, X, y)).ok is False

@@ -41,14 +41,20 @@ def test_fit_matches_a_python_loop_with_adam_and_minibatches():
     orders = [np.asarray(jax.random.permutation(k, 300)) for k in jax.random.split(jax.random.key(2), 4)]
     assert all(sorted(order.tolist()) == list(range(300)) for order in orders)
     tx = optax.adam(0.05)
+
+    @jax.jit  # the loop's step compiled once, rather than each of its operations eagerly
+    def step(p, state, X, y):
+        loss, grads = jax.value_and_grad(nn.loss)(p, X, y)
+        updates, state = tx.update(grads, state, p)
+        return optax.apply_updates(p, updates), state, loss
+
     state = tx.init(params)
     p = params
+    X_train, y_train = np.asarray(data.X_train), np.asarray(data.y_train)
     for t in range(12):
         idx = orders[t // 3][100 * (t % 3) : 100 * (t % 3 + 1)]
-        loss, grads = jax.value_and_grad(nn.loss)(p, data.X_train[idx], data.y_train[idx])
+        p, state, loss = step(p, state, X_train[idx], y_train[idx])
         np.testing.assert_allclose(history["loss"][t], loss, rtol=1e-5)
-        updates, state = tx.update(grads, state, p)
-        p = optax.apply_updates(p, updates)
         if t % 3 == 2:  # the end of an epoch: the loss on all the data
             np.testing.assert_allclose(history["epoch_loss"][t // 3], nn.loss(p, data.X_train, data.y_train), rtol=1e-5)
     for name in nn.PARAM_NAMES:

@@ -40,11 +40,15 @@ def test_classifier_forward_pass_and_loss_against_numpy():
     W1, b1 = np.asarray(model.hidden[0].kernel[...]), np.asarray(model.hidden[0].bias[...])
     W2, b2 = np.asarray(model.output.kernel[...]), np.asarray(model.output.bias[...])
     logits = 1 / (1 + np.exp(-(np.asarray(X) @ W1 + b1))) @ W2 + b2
-    np.testing.assert_allclose(model(X), logits, rtol=1e-5, atol=1e-6)
+    # the model's three functions in one compiled program, rather than each of their operations eagerly
+    got_logits, got_loss, got_accuracy = nnx.jit(
+        lambda model, X, y: (model(X), flax_models.softmax_loss(model, X, y), flax_models.accuracy(model, X, y))
+    )(model, X, y)
+    np.testing.assert_allclose(got_logits, logits, rtol=1e-5, atol=1e-6)
     log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     expected_loss = -np.mean(log_softmax[np.arange(7), y.astype(int)])
-    np.testing.assert_allclose(flax_models.softmax_loss(model, X, y), expected_loss, rtol=1e-5)
-    np.testing.assert_allclose(flax_models.accuracy(model, X, y), np.mean(logits.argmax(axis=1) == y), rtol=1e-6)
+    np.testing.assert_allclose(got_loss, expected_loss, rtol=1e-5)
+    np.testing.assert_allclose(got_accuracy, np.mean(logits.argmax(axis=1) == y), rtol=1e-6)
 
 
 def test_train_step_lowers_the_loss_and_updates_in_place():

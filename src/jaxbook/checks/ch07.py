@@ -6,7 +6,7 @@ Each takes the student's answer and returns a :class:`~jaxbook.checks.Feedback`;
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import jax
@@ -117,16 +117,28 @@ def _np_adam_updates(
     return np.stack(updates)
 
 
-def _optax_adam_updates(grads: np.ndarray, lr: float) -> np.ndarray:
-    # optax.adam(lr) fed the gradients one step after the other from one fresh state (float32)
+@partial(jax.jit, static_argnames=("lr",))
+def _optax_adam_steps(grads: jax.Array, lr: float) -> jax.Array:
+    # optax.adam(lr) fed the gradients one step after the other from one fresh state (float32), in
+    # one compiled program per shape rather than each of optax's operations eagerly
     tx = optax.adam(lr)
-    grads = jnp.asarray(grads, dtype=jnp.float32)
     state = tx.init(grads[0])
     updates = []
     for g in grads:
         update, state = tx.update(g, state)
         updates.append(update)
-    return np.asarray(jnp.stack(updates), dtype=np.float64)
+    return jnp.stack(updates)
+
+
+def _optax_adam_updates(grads: np.ndarray, lr: float) -> np.ndarray:
+    return np.asarray(_optax_adam_steps(jnp.asarray(grads, dtype=jnp.float32), lr=float(lr)), dtype=np.float64)
+
+
+@cache
+def _optax_adam_reference(i: int) -> np.ndarray:
+    """``_optax_adam_updates`` on test input ``i`` of ``_adam_cases()``, computed once per process."""
+    _, grads, lr = _adam_cases()[i]
+    return _optax_adam_updates(grads, lr)
 
 
 def _adam_cases() -> list[tuple[str, np.ndarray, float]]:
@@ -174,7 +186,7 @@ def check_adam_updates(adam_updates: Callable[..., Any]) -> Feedback:
             got = call_on_jax_arrays(
                 adam_updates, grads.copy(), lr, correction, name="adam_updates", where=f"on test input {i}, {where}"
             )
-            expected = _optax_adam_updates(grads, lr) if correction else _np_adam_updates(grads, lr, False)
+            expected = _optax_adam_reference(i - 1) if correction else _np_adam_updates(grads, lr, False)
             got_array = as_array(got)
             if (
                 got_array is not None
@@ -237,18 +249,9 @@ def _first_update(tx: Any, grads: dict, params: dict, *, name: str) -> np.ndarra
     return flat
 
 
-@checker("tx")
-def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: float = 0.1) -> Feedback:
-    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then add the
-    decoupled weight decay ``wd * params`` (not clipped), then take an SGD step of learning rate
-    ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01),
-    optax.sgd(0.1))``, whose update is ``-lr * (clip(g) + wd * params)``. The slips are named by
-    comparing with the optimisers they build.
-    """
-    if not isinstance(tx, optax.GradientTransformation):
-        return Feedback(
-            False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}"
-        )
+def _clip_problem() -> tuple[dict, dict]:
+    """The parameters and the two gradients (global norms about 30 and 0.3: clipped, and not) on
+    which check_clipped_sgd takes a first step, in float32."""
     rng = np.random.default_rng(73)
     params = {
         "W1": rng.normal(size=(2, 2)) * 5.0,
@@ -257,26 +260,18 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: f
         "b2": np.float64(3.0),
     }
     params = jax.tree.map(lambda a: np.asarray(a, dtype=np.float32), params)
-    cases = {  # global norms about 30 and 0.3: clipped, and not
+    cases = {
         "large": jax.tree.map(lambda g: np.asarray(10.0 * g, dtype=np.float32), _test_grads(3)),
         "small": jax.tree.map(lambda g: np.asarray(0.01 * g, dtype=np.float32), _test_grads(4)),
     }
+    return params, cases
+
+
+def _clip_optimizers(max_norm: float, wd: float, lr: float) -> list[tuple[Any, str]]:
+    """The reference chain (message ``""``), then the slips check_clipped_sgd names, with their messages."""
     clip, decay, sgd = optax.clip_by_global_norm(max_norm), optax.add_decayed_weights(wd), optax.sgd(lr)
-    reference = optax.chain(clip, decay, sgd)
-    got = {label: _first_update(tx, grads, params, name="tx") for label, grads in cases.items()}
-    for label, flat_got in got.items():
-        if not np.all(np.isfinite(flat_got)):
-            return Feedback(False, f"the update on {label} gradients contains NaN or infinity")
-
-    def same_as(other: optax.GradientTransformation) -> bool:
-        return all(
-            np.allclose(got[label], _first_update(other, grads, params, name="reference"), rtol=1e-4, atol=1e-7)
-            for label, grads in cases.items()
-        )
-
-    if same_as(reference):
-        return Feedback(True, "tx clips the gradient to global norm 1, adds the weight decay, then steps with lr 0.1")
-    slips = [
+    return [
+        (optax.chain(clip, decay, sgd), ""),
         (
             optax.chain(optax.clip(max_norm), decay, sgd),
             "optax.clip clips each entry separately and changes the direction; clip_by_global_norm rescales "
@@ -317,10 +312,57 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: f
             "the update has the wrong sign: optax updates are ADDED, so SGD's is -lr times",
         ),
     ]
+
+
+@cache
+def _clip_references(max_norm: float, wd: float, lr: float) -> list[tuple[dict[str, np.ndarray], str]]:
+    """The first update of the reference and of each slip of ``_clip_optimizers`` on both gradients
+    of ``_clip_problem``, flattened in key order, with the slip's message. They depend on nothing
+    the student passes, so they are computed once per process, in one compiled call."""
+    optimizers = _clip_optimizers(max_norm, wd, lr)
+
+    @jax.jit
+    def first_updates(params: dict, cases: dict) -> list[dict]:
+        return [
+            {label: tx.update(grads, tx.init(params), params)[0] for label, grads in cases.items()}
+            for tx, _ in optimizers
+        ]
+
+    updates = first_updates(*_clip_problem())
+    return [
+        ({label: _flat(tree) for label, tree in per_case.items()}, message)
+        for per_case, (_, message) in zip(updates, optimizers)
+    ]
+
+
+@checker("tx")
+def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: float = 0.1) -> Feedback:
+    """Exercise 7.3: ``tx`` should clip the gradients to global norm ``max_norm``, then add the
+    decoupled weight decay ``wd * params`` (not clipped), then take an SGD step of learning rate
+    ``lr``: ``optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(0.01),
+    optax.sgd(0.1))``, whose update is ``-lr * (clip(g) + wd * params)``. The slips are named by
+    comparing with the optimisers they build.
+    """
+    if not isinstance(tx, optax.GradientTransformation):
+        return Feedback(
+            False, f"tx should be an optax.GradientTransformation, e.g. built with optax.chain; got {type(tx).__name__}"
+        )
+    params, cases = _clip_problem()
+    got = {label: _first_update(tx, grads, params, name="tx") for label, grads in cases.items()}
+    for label, flat_got in got.items():
+        if not np.all(np.isfinite(flat_got)):
+            return Feedback(False, f"the update on {label} gradients contains NaN or infinity")
+
+    def same_as(other: dict[str, np.ndarray]) -> bool:
+        return all(np.allclose(got[label], other[label], rtol=1e-4, atol=1e-7) for label in cases)
+
+    (reference, _), *slips = _clip_references(float(max_norm), float(wd), float(lr))
+    if same_as(reference):
+        return Feedback(True, "tx clips the gradient to global norm 1, adds the weight decay, then steps with lr 0.1")
     for other, message in slips:
         if same_as(other):
             return Feedback(False, message)
-    flat_expected = _first_update(reference, cases["large"], params, name="reference")
+    flat_expected = reference["large"]
     ratio = np.linalg.norm(got["large"]) / max(np.linalg.norm(flat_expected), 1e-30)
     return Feedback(
         False,
@@ -502,6 +544,24 @@ _BATCH_OPTIMIZERS = (
 )
 
 
+def _batch_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(X, y, rows, start) of check_train_on_batches, the same every time."""
+    rng = np.random.default_rng(76)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)).astype(np.float32)
+    rows = np.stack([rng.permutation(40)[:8] for _ in range(12)])
+    start = {"w": np.zeros(3, dtype=np.float32), "b": np.float32(0.0)}
+    return X, y, rows, start
+
+
+@cache
+def _batch_reference(optimizer: int, variant: str = "") -> tuple:
+    """``_reference_loop`` on the problem of check_train_on_batches with ``_BATCH_OPTIMIZERS[optimizer]``:
+    it depends on nothing the student passes, so it is run once per process."""
+    X, y, rows, start = _batch_problem()
+    return _reference_loop(_BATCH_OPTIMIZERS[optimizer][1], start, X, y, rows, variant)
+
+
 @checker("train_on_batches", function=True)
 def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
     """Exercise 7.6: ``train_on_batches(tx, loss_fn, params, X, y, rows)`` should run one optax
@@ -509,15 +569,11 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
     state, and return ``(params, losses)`` with each step's mini-batch loss before its update. The
     reference is the same loop written step by step in Python.
     """
-    rng = np.random.default_rng(76)
-    X = rng.normal(size=(40, 3)).astype(np.float32)
-    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)).astype(np.float32)
-    rows = np.stack([rng.permutation(40)[:8] for _ in range(12)])
-    start = {"w": np.zeros(3, dtype=np.float32), "b": np.float32(0.0)}
+    X, y, rows, start = _batch_problem()
     # the student's function gets JAX arrays, as the notebook's data are: a plain (not jitted) scan
     # indexes X with a traced batch, which a NumPy X would refuse
     X_jax, y_jax, rows_jax = jnp.asarray(X), jnp.asarray(y), jnp.asarray(rows)
-    for label, tx in _BATCH_OPTIMIZERS:
+    for k, (label, tx) in enumerate(_BATCH_OPTIMIZERS):
         where = f"with tx = {label}"
         got = call_student(
             train_on_batches, tx, _squared_error, start, X_jax, y_jax, rows_jax, name="train_on_batches", where=where
@@ -534,7 +590,7 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
         if losses is None or losses.shape != (len(rows),):
             shape = None if losses is None else losses.shape
             return Feedback(False, f"the losses should have one entry per step, shape ({len(rows)},); got {shape}")
-        expected_params, expected_losses = _reference_loop(tx, start, X, y, rows)
+        expected_params, expected_losses = _batch_reference(k)
         if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5) and np.allclose(
             losses, expected_losses, rtol=1e-3, atol=1e-6
         ):
@@ -547,11 +603,11 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
             "optax.apply_updates",
         }
         for variant, message in slips.items():
-            wrong_params, wrong_losses = _reference_loop(tx, start, X, y, rows, variant)
+            wrong_params, wrong_losses = _batch_reference(k, variant)
             if np.allclose(flat, _flat(wrong_params), rtol=1e-3, atol=1e-5):
                 return Feedback(False, f"{where}: {message}")
         if np.allclose(flat, _flat(expected_params), rtol=1e-3, atol=1e-5):
-            _, after = _reference_loop(tx, start, X, y, rows, "after")
+            _, after = _batch_reference(k, "after")
             if np.allclose(losses, after, rtol=1e-3, atol=1e-6):
                 return Feedback(
                     False,
