@@ -215,6 +215,17 @@ def loop_python(tx, loss_fn, params, X, y, rows):
     return params, losses
 
 
+def loop_in_place(tx, loss_fn, params, X, y, rows):
+    # writes each step's parameters back into the dict it was given, as a Python loop may
+    state, losses = tx.init(dict(params)), []
+    for batch in rows:
+        loss, grads = jax.value_and_grad(loss_fn)(dict(params), X[batch], y[batch])
+        updates, state = tx.update(grads, state, dict(params))
+        params.update(optax.apply_updates(dict(params), updates))
+        losses.append(loss)
+    return params, losses
+
+
 def loop_scan_dict_carry(tx, loss_fn, params, X, y, rows):
     X, y = jnp.asarray(X, dtype=jnp.float32), jnp.asarray(y, dtype=jnp.float32)
 
@@ -448,6 +459,7 @@ CORPUS = {
         right(ch07.check_train_on_batches, loop_python),
         right(ch07.check_train_on_batches, loop_scan_dict_carry),
         right(ch07.check_train_on_batches, jax.jit(loop_python, static_argnums=(0, 1))),
+        right(ch07.check_train_on_batches, loop_in_place),  # each optimiser's run gets params afresh
         wrong(ch07.check_train_on_batches, partial(loop_slip, slip="reinit"), "state is not carried"),
         wrong(ch07.check_train_on_batches, partial(loop_slip, slip="full"), "used all of X"),
         wrong(ch07.check_train_on_batches, partial(loop_slip, slip="subtract"), "subtracted"),

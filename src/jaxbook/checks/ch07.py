@@ -120,7 +120,7 @@ def _np_adam_updates(
 @partial(jax.jit, static_argnames=("lr",))
 def _optax_adam_steps(grads: jax.Array, lr: float) -> jax.Array:
     # optax.adam(lr) fed the gradients one step after the other from one fresh state (float32), in
-    # one compiled program per shape rather than each of optax's operations eagerly
+    # one compiled program per shape and lr rather than each of optax's operations eagerly
     tx = optax.adam(lr)
     state = tx.init(grads[0])
     updates = []
@@ -138,7 +138,7 @@ def _optax_adam_updates(grads: np.ndarray, lr: float) -> np.ndarray:
 def _optax_adam_reference(i: int) -> np.ndarray:
     """``_optax_adam_updates`` on test input ``i`` of ``_adam_cases()``, computed once per process."""
     _, grads, lr = _adam_cases()[i]
-    return _optax_adam_updates(grads, lr)
+    return _read_only(_optax_adam_updates(grads, lr))
 
 
 def _adam_cases() -> list[tuple[str, np.ndarray, float]]:
@@ -330,7 +330,7 @@ def _clip_references(max_norm: float, wd: float, lr: float) -> list[tuple[dict[s
 
     updates = first_updates(*_clip_problem())
     return [
-        ({label: _flat(tree) for label, tree in per_case.items()}, message)
+        ({label: _read_only(_flat(tree)) for label, tree in per_case.items()}, message)
         for per_case, (_, message) in zip(updates, optimizers)
     ]
 
@@ -369,6 +369,12 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: f
         f"on the large gradient the update's norm is {ratio:.3g} times the expected one; check the learning rate, "
         "the clipping threshold and the decay",
     )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    # a reference kept for the whole process cannot be changed in place by mistake
+    array.flags.writeable = False
+    return array
 
 
 def _flat(tree: Any) -> np.ndarray | None:
@@ -559,7 +565,8 @@ def _batch_reference(optimizer: int, variant: str = "") -> tuple:
     """``_reference_loop`` on the problem of check_train_on_batches with ``_BATCH_OPTIMIZERS[optimizer]``:
     it depends on nothing the student passes, so it is run once per process."""
     X, y, rows, start = _batch_problem()
-    return _reference_loop(_BATCH_OPTIMIZERS[optimizer][1], start, X, y, rows, variant)
+    params, losses = _reference_loop(_BATCH_OPTIMIZERS[optimizer][1], start, X, y, rows, variant)
+    return params, _read_only(losses)
 
 
 @checker("train_on_batches", function=True)
@@ -575,8 +582,9 @@ def check_train_on_batches(train_on_batches: Callable[..., Any]) -> Feedback:
     X_jax, y_jax, rows_jax = jnp.asarray(X), jnp.asarray(y), jnp.asarray(rows)
     for k, (label, tx) in enumerate(_BATCH_OPTIMIZERS):
         where = f"with tx = {label}"
+        fresh = {name: value.copy() for name, value in start.items()}  # a loop that changes params in place
         got = call_student(
-            train_on_batches, tx, _squared_error, start, X_jax, y_jax, rows_jax, name="train_on_batches", where=where
+            train_on_batches, tx, _squared_error, fresh, X_jax, y_jax, rows_jax, name="train_on_batches", where=where
         )
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             return Feedback(False, f"train_on_batches should return a pair (params, losses); got {type(got).__name__}")
