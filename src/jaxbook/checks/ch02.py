@@ -320,7 +320,9 @@ def _lr_problems() -> tuple[tuple[Callable[[Any], Any], np.ndarray, float, float
     """(loss, start, limit, 2 / lambda_max, description): quadratics 0.5 t^T H t of the checker's own.
 
     Made once per process: the same loss functions every call, so a student's jit that takes
-    ``loss_fn`` as a static argument (as ``jaxbook.train.gradient_descent`` does) compiles once."""
+    ``loss_fn`` as a static argument (as ``jaxbook.train.gradient_descent`` does) compiles once.
+    Like any jitted function in a notebook, it then keeps its first trace: a global it reads that
+    has changed since counts only once its ``def`` cell is run again."""
     angle = np.pi / 5
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     cases = [

@@ -231,11 +231,15 @@ def check_per_example_grads(per_example_grads: Callable[[Any, Any, Any], Any]) -
     return Feedback(True, "per_example_grads agrees with (sigmoid(x_i . w) - y_i) x_i on 2 random problems")
 
 
-@functools.cache
 def _count_traces() -> int:
     """How many times a fresh ``jax.jit(power, static_argnames="n")`` traces ``power`` for the calls of
     Exercise 9.2, counted with a side effect; it depends on nothing the student passes, so it is
-    counted once per process."""
+    counted once per process (and once more inside ``jax.disable_jit()``, where ``power`` runs on every call)."""
+    return _count_traces_when(disabled=bool(jax.config.jax_disable_jit))
+
+
+@functools.cache
+def _count_traces_when(disabled: bool) -> int:
     counted = []
 
     def power(x, n):
