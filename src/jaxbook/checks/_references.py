@@ -12,6 +12,18 @@ from typing import Any
 import numpy as np
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, made read-only: a reference or test problem a checker keeps for the whole process
+    (``functools.cache``) cannot then be changed in place by mistake.
+
+    Example:
+      >>> read_only(np.zeros(2)).flags.writeable
+      False
+    """
+    array.flags.writeable = False
+    return array
+
+
 def sigmoid(z: Any) -> np.ndarray:
     """The logistic function in float64, without overflow warnings.
 

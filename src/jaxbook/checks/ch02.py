@@ -15,6 +15,7 @@ import numpy as np
 
 from jaxbook.checks._compare import as_array, as_number, compare_arrays, require, sample_size_hints
 from jaxbook.checks._core import Feedback, StudentError, call_on_jax_arrays, call_student, checker, fail
+from jaxbook.checks._references import read_only
 
 
 def _numbers(got: Any, name: str, i: int) -> np.ndarray:
@@ -336,8 +337,7 @@ def _lr_problems() -> tuple[tuple[Callable[[Any], Any], np.ndarray, float, float
     problems = []
     for H, start, limit, description in cases:
         predicted = 2.0 / float(np.linalg.eigvalsh(H).max())
-        start = np.array(start, np.float32)
-        start.flags.writeable = False  # shared by every call of the check
+        start = read_only(np.array(start, np.float32))  # shared by every call of the check
         problems.append((_quadratic(H), start, limit or predicted, predicted, description))
     return tuple(problems)
 

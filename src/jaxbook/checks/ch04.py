@@ -14,7 +14,7 @@ import numpy as np
 
 from jaxbook.checks._compare import as_array, as_number, compare_arrays, require
 from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
-from jaxbook.checks._references import regression_problems
+from jaxbook.checks._references import read_only, regression_problems
 
 
 def _mse_gradient(b: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -285,13 +285,8 @@ def _lr_problems() -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, float, int
     X = np.column_stack([np.ones(n), 3.0 + rng.normal(size=n)])
     y = X @ np.array([-1.0, 0.5]) + 0.3 * rng.normal(size=n)
     problems.append((X, y, np.array([0.02, 0.05, 0.08, 0.1]), 1e-2, 1000))
-    problems = tuple(
-        (X.astype(np.float32), y.astype(np.float32), lrs.astype(np.float32), tol, k) for X, y, lrs, tol, k in problems
-    )
-    for problem in problems:  # shared by every call of the check (cached): nobody may change them
-        for array in problem[:3]:
-            array.flags.writeable = False
-    return problems
+    # shared by every call of the check (cached): nobody may change them
+    return tuple((*(read_only(a.astype(np.float32)) for a in (X, y, lrs)), tol, k) for X, y, lrs, tol, k in problems)
 
 
 def _steps(X, y, lrs, tol, num_steps, *, criterion="coefficients", gradient_factor=1.0) -> np.ndarray:
@@ -328,11 +323,9 @@ def _problem_steps(problem: int, *, criterion: str = "coefficients", sum_of_squa
     gradient ``n`` times too large), computed once per process: the float64 loops take about 0.2 s
     a problem, and every answer checked needs them."""
     X, y, lrs, tol, num_steps = _lr_problems()[problem]
-    counts = _steps(
-        X, y, lrs, tol, num_steps, criterion=criterion, gradient_factor=X.shape[0] if sum_of_squares else 1.0
+    return read_only(
+        _steps(X, y, lrs, tol, num_steps, criterion=criterion, gradient_factor=X.shape[0] if sum_of_squares else 1.0)
     )
-    counts.flags.writeable = False
-    return counts
 
 
 @checker("steps_to_tolerance", function=True)

@@ -16,7 +16,7 @@ import optax
 
 from jaxbook.checks._compare import as_array, compare_arrays, require
 from jaxbook.checks._core import Feedback, call_on_jax_arrays, call_student, checker, fail
-from jaxbook.checks._references import binary_cross_entropy, sigmoid
+from jaxbook.checks._references import binary_cross_entropy, read_only, sigmoid
 
 
 @checker("bce", function=True)
@@ -138,7 +138,7 @@ def _optax_adam_updates(grads: np.ndarray, lr: float) -> np.ndarray:
 def _optax_adam_reference(i: int) -> np.ndarray:
     """``_optax_adam_updates`` on test input ``i`` of ``_adam_cases()``, computed once per process."""
     _, grads, lr = _adam_cases()[i]
-    return _read_only(_optax_adam_updates(grads, lr))
+    return read_only(_optax_adam_updates(grads, lr))
 
 
 def _adam_cases() -> list[tuple[str, np.ndarray, float]]:
@@ -330,7 +330,7 @@ def _clip_references(max_norm: float, wd: float, lr: float) -> list[tuple[dict[s
 
     updates = first_updates(*_clip_problem())
     return [
-        ({label: _read_only(_flat(tree)) for label, tree in per_case.items()}, message)
+        ({label: read_only(_flat(tree)) for label, tree in per_case.items()}, message)
         for per_case, (_, message) in zip(updates, optimizers)
     ]
 
@@ -369,12 +369,6 @@ def check_clipped_sgd(tx: Any, *, max_norm: float = 1.0, wd: float = 0.01, lr: f
         f"on the large gradient the update's norm is {ratio:.3g} times the expected one; check the learning rate, "
         "the clipping threshold and the decay",
     )
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    # a reference kept for the whole process cannot be changed in place by mistake
-    array.flags.writeable = False
-    return array
 
 
 def _flat(tree: Any) -> np.ndarray | None:
@@ -566,7 +560,7 @@ def _batch_reference(optimizer: int, variant: str = "") -> tuple:
     it depends on nothing the student passes, so it is run once per process."""
     X, y, rows, start = _batch_problem()
     params, losses = _reference_loop(_BATCH_OPTIMIZERS[optimizer][1], start, X, y, rows, variant)
-    return params, _read_only(losses)
+    return params, read_only(losses)
 
 
 @checker("train_on_batches", function=True)

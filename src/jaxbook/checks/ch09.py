@@ -231,15 +231,12 @@ def check_per_example_grads(per_example_grads: Callable[[Any, Any, Any], Any]) -
     return Feedback(True, "per_example_grads agrees with (sigmoid(x_i . w) - y_i) x_i on 2 random problems")
 
 
-def _count_traces() -> int:
+@functools.cache
+def _count_traces(disabled: bool) -> int:
     """How many times a fresh ``jax.jit(power, static_argnames="n")`` traces ``power`` for the calls of
     Exercise 9.2, counted with a side effect; it depends on nothing the student passes, so it is
-    counted once per process (and once more inside ``jax.disable_jit()``, where ``power`` runs on every call)."""
-    return _count_traces_when(disabled=bool(jax.config.jax_disable_jit))
-
-
-@functools.cache
-def _count_traces_when(disabled: bool) -> int:
+    counted once per process, and apart inside ``jax.disable_jit()`` (``disabled``), where ``power``
+    runs on every call."""
     counted = []
 
     def power(x, n):
@@ -268,7 +265,7 @@ def check_trace_count(traces: Any) -> Feedback:
       >>> check_trace_count(3)
       Correct: 3 traces: one for each new pair (shape of x, value of n); the repeats reuse the compiled programs
     """
-    expected = _count_traces()
+    expected = _count_traces(disabled=bool(jax.config.jax_disable_jit))
     got = as_whole_number(traces, "traces")
     if got == expected:
         return Feedback(
