@@ -94,7 +94,7 @@ def robustness(check, *, function: bool) -> list[Case]:
             Case(check, _raises, False, "raised ZeroDivisionError"),
             Case(check, _returns_nothing, False, "forget the return"),
             Case(check, _returns_nan, False, ""),
-            # a short limit: the case waits it out, idle, once for every checker (43 in all); any
+            # a short limit: the case waits it out, idle, once for every checker of a function (37); any
             # positive limit takes the same path (the timer stops the call, the check reports it)
             Case(check, _never_returns, False, "was stopped", time_limit=0.02),
         ]

@@ -286,7 +286,10 @@ def _lr_problems() -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, float, int
     y = X @ np.array([-1.0, 0.5]) + 0.3 * rng.normal(size=n)
     problems.append((X, y, np.array([0.02, 0.05, 0.08, 0.1]), 1e-2, 1000))
     # shared by every call of the check (cached): nobody may change them
-    return tuple((*(read_only(a.astype(np.float32)) for a in (X, y, lrs)), tol, k) for X, y, lrs, tol, k in problems)
+    return tuple(
+        (read_only(X.astype(np.float32)), read_only(y.astype(np.float32)), read_only(lrs.astype(np.float32)), tol, k)
+        for X, y, lrs, tol, k in problems
+    )
 
 
 def _steps(X, y, lrs, tol, num_steps, *, criterion="coefficients", gradient_factor=1.0) -> np.ndarray:
